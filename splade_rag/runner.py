@@ -47,11 +47,13 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return torch.device(device)
 
 
-def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
-    """The torch dtype for a name such as `"bfloat16"`; None keeps the checkpoint's float32."""
+def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
+    """The torch dtype for a name such as `"bfloat16"`; None means float32."""
     import torch
 
-    if dtype is None or isinstance(dtype, torch.dtype):
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, torch.dtype):
         return dtype
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; got {dtype!r}")

