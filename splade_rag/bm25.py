@@ -48,12 +48,12 @@ class Bm25Encoder:
                 avg_len=self.settings.avg_len,
                 language=self.settings.language,
             )
+            self._model = edge.Bm25(config)
         except ValueError as error:
             raise ValueError(
                 f"BM25 language {self.settings.language!r} is not supported by Qdrant's "
                 f"tokeniser ({error}); use e.g. 'english', 'french' or 'german'"
             ) from error
-        self._model = edge.Bm25(config)
 
     def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]:
         """BM25 document vectors (term-frequency weights), in input order."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,17 +64,22 @@ class Chunker:
 
     def _cut(self, text: str, offsets: list[tuple[int, int]]) -> Iterator[Chunk]:
         size = self.size or len(offsets)
-        starts = [start for start, _ in offsets]
         # a token starts a word when text (whitespace) separates it from the previous token
-        word_start = [True] + [starts[i] > offsets[i - 1][1] for i in range(1, len(offsets))]
+        bounds = (
+            [0]
+            + [i for i in range(1, len(offsets)) if offsets[i][0] > offsets[i - 1][1]]
+            + [len(offsets)]
+        )
+
+        def end_from(start: int) -> int:
+            """The last word boundary within `size` tokens of `start` (inside a longer word)."""
+            limit = min(start + size, len(offsets))
+            best = bounds[bisect_right(bounds, limit) - 1]
+            return best if best > start else limit
+
         first, index = 0, 0
-        while first < len(offsets):
-            last = min(first + size, len(offsets))
-            if last < len(offsets):
-                cut = last
-                while cut > first + 1 and not word_start[cut]:
-                    cut -= 1
-                last = cut if cut > first + 1 else last
+        while True:
+            last = end_from(first)
             yield Chunk(
                 text[offsets[first][0] : offsets[last - 1][1]],
                 index,
@@ -82,8 +88,23 @@ class Chunker:
             )
             if last == len(offsets):
                 return
-            index += 1
-            following = max(last - self.overlap, first + 1)
-            while following > first + 1 and not word_start[following]:
-                following -= 1
-            first = following
+            first, index = self._next_start(bounds, first, last, end_from), index + 1
+
+    def _next_start(
+        self, bounds: list[int], first: int, last: int, end_from: Callable[[int], int]
+    ) -> int:
+        """Where the chunk after `[first, last)` starts.
+
+        A word boundary about `overlap` tokens back (at or before that point when possible)
+        whose own chunk reaches past `last`; `last` itself when there is none.
+        """
+        target = last - self.overlap
+        candidates = [
+            b
+            for b in bounds[bisect_right(bounds, first) : bisect_left(bounds, last)]
+            if end_from(b) > last
+        ]
+        before = [b for b in candidates if b <= target]
+        if before:
+            return before[-1]
+        return candidates[0] if candidates else last

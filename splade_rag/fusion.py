@@ -39,8 +39,8 @@ def reciprocal_rank_fusion(
     Each ranking is `(key, score)` pairs, best first; the scores are ignored.
     """
     weights = _check_weights(weights, len(rankings))
-    if k <= 0:
-        raise ValueError(f"RRF k must be > 0, got {k!r}")
+    if not (math.isfinite(k) and k >= 1):
+        raise ValueError(f"RRF k must be a finite number >= 1 (as Qdrant requires), got {k!r}")
 
     fused: dict[Key, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):

@@ -201,6 +201,16 @@ class EdgeBackend:
         batches = _call(self, lambda: shard.query_batch(edge.QueryBatchRequest(requests)))
         return [[_found(p.id, p.score, p.payload, None) for p in batch] for batch in batches]
 
+    def optimize(self) -> bool:
+        """Merge segments and build the dense vectors' HNSW index (after bulk ingest).
+
+        Returns whether anything was done. Until it runs, dense search scans every vector.
+        """
+        shard = self._open()
+        done = bool(_call(self, shard.optimize))
+        logger.info("optimized collection %s: %s", self.collection, done)
+        return done
+
     def close(self) -> None:
         """Flush and close the shard; a `:memory:` store is deleted."""
         if self._shard is not None:
