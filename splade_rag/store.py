@@ -116,7 +116,7 @@ class SpladeStore:
         self.backend: Backend = open_backend(
             location, collection, api_key=api_key, client=client, async_client=async_client
         )
-        self._checked = False
+        self._vectors: dict[str, VectorSpec] | None = None  # the collection's, once checked
 
     @property
     def collection(self) -> str:
@@ -472,10 +472,12 @@ class SpladeStore:
             "bm25": self._bm25_settings.to_dict() if self._schema.bm25 else None,
         }
         self.backend.create(self.schema, metadata)
-        self._checked = True
+        self._vectors = self.schema.vectors()
 
     def _require(self) -> dict[str, VectorSpec]:
         """The collection's vectors, checked against this store's schema once."""
+        if self._vectors is not None:
+            return self._vectors
         found = self.backend.vectors()
         if found is None:
             raise CollectionNotFoundError(
@@ -487,7 +489,7 @@ class SpladeStore:
         return found
 
     def _check(self, found: Mapping[str, VectorSpec]) -> None:
-        if self._checked:
+        if self._vectors is not None:
             return
         dense_name = self._schema.dense
         if self.dense is not None and self._dense_size is None and dense_name in found:
@@ -510,7 +512,7 @@ class SpladeStore:
                 model,
                 self._encoder.model_name,
             )
-        self._checked = True
+        self._vectors = dict(found)
 
     def _bm25_encoder(self) -> Bm25Encoder:
         if self._bm25 is None:

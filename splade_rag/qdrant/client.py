@@ -14,7 +14,6 @@ from typing import Any, Literal
 import numpy as np
 from qdrant_client import AsyncQdrantClient, QdrantClient, models
 
-from splade_rag.errors import CollectionNotFoundError
 from splade_rag.qdrant.backend import Condition, Found, Point, Probe, Vector
 from splade_rag.qdrant.schema import Schema, VectorSpec
 from splade_rag.vectors import SparseVector
@@ -28,6 +27,9 @@ METADATA_KEY = "splade_rag"
 
 class ClientBackend:
     """One collection reached through qdrant-client.
+
+    Calls go straight to the server (no existence check per call, which would cost a round
+    trip); `SpladeStore` checks the collection once when it first uses it.
 
     Args:
         client: a `QdrantClient` (server URL, cluster, or local mode).
@@ -93,7 +95,6 @@ class ClientBackend:
 
     def upsert(self, points: Sequence[Point]) -> None:
         """Insert or replace points."""
-        self._require()
         self.client.upsert(self.collection, points=_points(points), wait=True)
 
     async def aupsert(self, points: Sequence[Point]) -> None:
@@ -109,7 +110,6 @@ class ClientBackend:
         """Existing points among `ids`."""
         if not ids:
             return []
-        self._require()
         records = self.client.retrieve(
             self.collection,
             list(ids),
@@ -134,7 +134,6 @@ class ClientBackend:
 
     def delete(self, ids: Sequence[str] = (), where: Sequence[Condition] = ()) -> None:
         """Delete points by id and/or by filter."""
-        self._require()
         if ids:
             selector = models.PointIdsList(points=list(ids))
             self.client.delete(self.collection, points_selector=selector, wait=True)
@@ -144,7 +143,6 @@ class ClientBackend:
 
     def count(self, where: Sequence[Condition] = ()) -> int:
         """Exact number of points (matching `where`)."""
-        self._require()
         condition = _filter(where) if where else None
         return self.client.count(self.collection, count_filter=condition, exact=True).count
 
@@ -152,7 +150,6 @@ class ClientBackend:
         self, where: Sequence[Condition], limit: int, offset: str | None
     ) -> tuple[list[Found], str | None]:
         """A page of points and the next page's offset."""
-        self._require()
         records, following = self.client.scroll(
             self.collection,
             scroll_filter=_filter(where) if where else None,
@@ -176,7 +173,6 @@ class ClientBackend:
         score_threshold: float | None = None,
     ) -> list[list[Found]]:
         """Each probe alone and, with `fusion`, all fused by Qdrant: one batch request."""
-        self._require()
         requests = _requests(
             probes,
             limit=limit,
@@ -237,12 +233,6 @@ class ClientBackend:
     def drop(self) -> None:
         """Delete the collection."""
         self.client.delete_collection(self.collection)
-
-    def _require(self) -> None:
-        if not self.client.collection_exists(self.collection):
-            raise CollectionNotFoundError(
-                f"collection {self.collection!r} does not exist on {self.location}"
-            )
 
 
 def _requests(
