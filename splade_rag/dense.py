@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -25,14 +25,29 @@ __all__ = [
     "DENSE_MODEL_ENV",
     "DenseEmbedder",
     "DenseEncoder",
+    "QueryDocumentEmbedder",
     "default_dense_model",
     "embed",
 ]
 
 logger = logging.getLogger(__name__)
 
-# anything that maps a list of texts to one vector per text
-DenseEmbedder = Callable[[list[str]], "npt.ArrayLike"]
+
+@runtime_checkable
+class QueryDocumentEmbedder(Protocol):
+    """An embedder that encodes queries and documents differently (LangChain's `Embeddings`)."""
+
+    def embed_documents(self, texts: list[str]) -> Any:
+        """One vector per document."""
+        ...
+
+    def embed_query(self, text: str) -> Any:
+        """The query's vector."""
+        ...
+
+
+# a callable mapping a list of texts to one vector per text, or a query/document embedder
+DenseEmbedder = Callable[[list[str]], npt.ArrayLike] | QueryDocumentEmbedder
 
 
 def default_dense_model() -> str:
@@ -135,9 +150,23 @@ class DenseEncoder:
         return out
 
 
-def embed(embedder: DenseEmbedder, texts: list[str]) -> npt.NDArray[np.float32]:
-    """Call any dense embedder and check it returned one finite vector per text."""
-    vectors = np.asarray(embedder(texts), dtype=np.float32)
+def embed(
+    embedder: DenseEmbedder, texts: list[str], *, query: bool = False
+) -> npt.NDArray[np.float32]:
+    """Call any dense embedder and check it returned one finite vector per text.
+
+    A `QueryDocumentEmbedder` gets `embed_query` for each text when `query` is set, else
+    `embed_documents`; a plain callable gets the texts either way.
+    """
+    raw: Any
+    if isinstance(embedder, QueryDocumentEmbedder):
+        if query:
+            raw = [embedder.embed_query(text) for text in texts]
+        else:
+            raw = embedder.embed_documents(texts)
+    else:
+        raw = embedder(texts)
+    vectors = np.asarray(raw, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(texts):
         raise ValueError(
             f"the dense embedder returned shape {vectors.shape} for {len(texts)} texts; it must "

@@ -23,6 +23,7 @@ __all__ = [
     "assemble",
     "check_search_options",
     "explain",
+    "rank",
 ]
 
 SearchMode = Literal["sparse", "bm25", "dense", "hybrid"]
@@ -79,6 +80,15 @@ class SearchPlan:
         return None
 
     @property
+    def with_payload(self) -> bool:
+        """Whether the backend returns payloads: for a single arm only.
+
+        With several arms, the hits' payloads are retrieved afterwards for the top ids alone,
+        which is cheaper than carrying every candidate's payload.
+        """
+        return len(self.probes) == 1
+
+    @property
     def fused_limit(self) -> int:
         """Ask Qdrant for every fused candidate, so ties are cut by id, deterministically."""
         return sum(probe.limit for probe in self.probes)
@@ -99,20 +109,17 @@ def check_search_options(
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
 
 
-def assemble(plan: SearchPlan, results: Sequence[Sequence[Found]], schema: Schema) -> list[Hit]:
-    """Turn a backend's result lists (one per probe, then the fused one) into hits."""
-    # ties are broken by id everywhere, so both backends (and repeated calls) agree
-    per_arm = {
-        arm: sorted(arm_results, key=lambda f: (-f.score, f.id))
-        for arm, arm_results in zip(plan.arms, results[: len(plan.arms)], strict=True)
-    }
-    found_by_id = {f.id: f for arm_results in per_arm.values() for f in arm_results}
+def rank(plan: SearchPlan, results: Sequence[Sequence[Found]]) -> list[tuple[str, float]]:
+    """The top `plan.top_k` `(id, score)` of a backend's result lists, best first.
 
+    `results` holds one list per probe, then the fused one when Qdrant fused them. Ties are
+    broken by id everywhere, so both backends (and repeated calls) agree.
+    """
+    per_arm = _per_arm(plan, results)
     if len(plan.arms) == 1:
         ranking = [(f.id, f.score) for f in per_arm[plan.arms[0]]]
     elif plan.qdrant_fusion is not None:
         fused = results[len(plan.arms)]
-        found_by_id.update({f.id: f for f in fused})
         ranking = sorted(((f.id, f.score) for f in fused), key=lambda pair: (-pair[1], pair[0]))
     else:
         lists = [[(f.id, f.score) for f in per_arm[arm]] for arm in plan.arms]
@@ -120,19 +127,43 @@ def assemble(plan: SearchPlan, results: Sequence[Sequence[Found]], schema: Schem
         ranking.sort(key=lambda pair: (-pair[1], pair[0]))
         if plan.score_threshold is not None:
             ranking = [pair for pair in ranking if pair[1] >= plan.score_threshold]
+    return ranking[: plan.top_k]
 
+
+def assemble(
+    plan: SearchPlan,
+    results: Sequence[Sequence[Found]],
+    schema: Schema,
+    fetched: Mapping[str, Found] | None = None,
+) -> list[Hit]:
+    """Hits for the top of `results`, payloads from the results or else from `fetched`.
+
+    A backend returns payloads only for a single-arm search (see `SearchPlan.with_payload`);
+    otherwise the caller retrieves them for the ranked ids and passes them as `fetched`.
+    """
+    per_arm = _per_arm(plan, results)
+    returned = {f.id: f for arm_results in per_arm.values() for f in arm_results}
+    fetched = fetched or {}
     hits = []
-    for point_id, score in ranking[: plan.top_k]:
-        text, metadata = read_payload(schema, found_by_id[point_id].payload)
+    for point_id, score in rank(plan, results):
+        source = fetched.get(point_id) or returned[point_id]
+        text, metadata = read_payload(schema, source.payload)
         scores: dict[str, float] = {}
         ranks: dict[str, int] = {}
         for arm, arm_results in per_arm.items():
-            for rank, found in enumerate(arm_results, 1):
+            for position, found in enumerate(arm_results, 1):
                 if found.id == point_id:
-                    scores[arm], ranks[arm] = found.score, rank
+                    scores[arm], ranks[arm] = found.score, position
                     break
         hits.append(Hit(point_id, text, metadata, score, scores, ranks))
     return hits
+
+
+def _per_arm(plan: SearchPlan, results: Sequence[Sequence[Found]]) -> dict[str, list[Found]]:
+    return {
+        arm: sorted(arm_results, key=lambda f: (-f.score, f.id))
+        for arm, arm_results in zip(plan.arms, results[: len(plan.arms)], strict=True)
+    }
 
 
 def explain(

@@ -14,7 +14,7 @@ import numpy as np
 from splade_rag import __version__
 from splade_rag.bm25 import Bm25Encoder, Bm25Settings
 from splade_rag.chunking import Chunker
-from splade_rag.dense import DenseEmbedder, DenseEncoder, embed
+from splade_rag.dense import DenseEmbedder, DenseEncoder, QueryDocumentEmbedder, embed
 from splade_rag.documents import Document
 from splade_rag.errors import CollectionNotFoundError
 from splade_rag.fusion import Fusion
@@ -31,6 +31,7 @@ from splade_rag.retrieval import (
     assemble,
     check_search_options,
     explain,
+    rank,
 )
 from splade_rag.vectors import SparseVector
 
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 __all__ = ["SpladeStore"]
 
 logger = logging.getLogger(__name__)
+
+# an ingest writing this many chunks builds the embedded engine's indexes afterwards
+AUTO_OPTIMIZE_POINTS = 10_000
 
 
 class SpladeStore:
@@ -56,7 +60,9 @@ class SpladeStore:
         location: store folder, `":memory:"` or server URL.
         collection: collection name.
         encoder: the SPLADE encoder; built with the default model on first use if None.
-        dense: a `DenseEncoder` or any callable `list[str] -> vectors`; None for no dense arm.
+        dense: a `DenseEncoder`, any callable `list[str] -> vectors`, or an object with
+            `embed_documents` and `embed_query` (a LangChain `Embeddings`); None for no dense
+            arm.
         dense_size: size of the dense vectors, for a callable whose size is not known upfront
             (otherwise read from the first vectors it returns).
         bm25: keep a BM25 vector (True, or `Bm25Settings`); False leaves the arm out.
@@ -99,8 +105,11 @@ class SpladeStore:
             schema = replace(schema, bm25=None)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        if dense is not None and not callable(dense):
-            raise TypeError(f"dense must be a DenseEncoder or a callable, got {type(dense)}")
+        if dense is not None and not (callable(dense) or isinstance(dense, QueryDocumentEmbedder)):
+            raise TypeError(
+                "dense must be a DenseEncoder, a callable `list[str] -> vectors` or an object "
+                f"with embed_documents and embed_query (LangChain Embeddings); got {type(dense)}"
+            )
 
         self._schema = schema
         self._encoder = encoder
@@ -141,10 +150,30 @@ class SpladeStore:
         """Whether the collection exists yet."""
         return self.backend.vectors() is not None
 
+    def check(self) -> None:
+        """Check that the collection exists and holds the vectors this store reads.
+
+        Raises:
+            CollectionNotFoundError: no such collection (index documents first).
+            SchemaMismatchError: the collection holds other vectors; shows both and the fix.
+        """
+        self._require()
+
     def add_documents(
-        self, documents: Iterable[Document | str], *, show_progress: bool | None = None
+        self,
+        documents: Iterable[Document | str],
+        *,
+        show_progress: bool | None = None,
+        optimize: bool | None = None,
     ) -> IngestReport:
         """Chunk, encode and store documents (strings or `Document`s); re-adding is idempotent.
+
+        Args:
+            documents: the documents.
+            show_progress: a progress bar (default: for long ingests when logging at INFO).
+            optimize: build the embedded engine's dense index afterwards (see `optimize`).
+                None does so when this call wrote at least 10,000 chunks: until then dense
+                and hybrid search scan every dense vector (31 ms instead of 5 ms at 100k).
 
         Raises:
             SchemaMismatchError: the collection exists with other vectors; nothing is written.
@@ -155,7 +184,7 @@ class SpladeStore:
             self._check(found)
         chunker = Chunker(self.encoder.tokenizer, self.chunk_size, self.chunk_overlap)
         records = list(chunk_documents(docs, chunker))
-        return ingest(
+        report = ingest(
             self.backend,
             self.schema,
             records,
@@ -165,14 +194,21 @@ class SpladeStore:
             show_progress=show_progress,
             create=self._create if found is None else None,
         )
+        if optimize or (optimize is None and report.written >= AUTO_OPTIMIZE_POINTS):
+            self.backend.optimize()
+        return report
 
     async def aadd_documents(
-        self, documents: Iterable[Document | str], *, show_progress: bool | None = None
+        self,
+        documents: Iterable[Document | str],
+        *,
+        show_progress: bool | None = None,
+        optimize: bool | None = None,
     ) -> IngestReport:
         """`add_documents` in a worker thread, so the event loop keeps running."""
         items = list(documents)
         return await asyncio.to_thread(
-            lambda: self.add_documents(items, show_progress=show_progress)
+            lambda: self.add_documents(items, show_progress=show_progress, optimize=optimize)
         )
 
     def search(
@@ -222,25 +258,7 @@ class SpladeStore:
             weights=weights,
             alpha=alpha,
         )
-        results = self.backend.search(
-            plan.probes,
-            limit=plan.fused_limit,
-            where=plan.where,
-            fusion=plan.qdrant_fusion,
-            rrf_k=plan.rrf_k,
-            weights=plan.weights,
-            score_threshold=plan.score_threshold,
-        )
-        hits = assemble(plan, results, self.schema)
-        if explain and hits:
-            hits = self._explain(
-                query,
-                hits,
-                self.backend.retrieve(
-                    [hit.id for hit in hits], payload=False, vectors=[self._sparse_name()]
-                ),
-            )
-        return hits
+        return self._execute(query, plan, explain=explain)
 
     async def asearch(self, query: str, **options: Any) -> list[Hit]:
         """Async `search`: encoding in a worker thread, native async I/O on servers."""
@@ -257,14 +275,17 @@ class SpladeStore:
             rrf_k=plan.rrf_k,
             weights=plan.weights,
             score_threshold=plan.score_threshold,
+            payload=plan.with_payload,
         )
-        hits = assemble(plan, results, self.schema)
-        if explain_hits and hits:
-            stored = await self.backend.aretrieve(  # type: ignore[attr-defined]
-                [hit.id for hit in hits], payload=False, vectors=[self._sparse_name()]
+        ids, payload, vectors = self._to_fetch(plan, results, explain_hits)
+        fetched = []
+        if ids:
+            fetched = await self.backend.aretrieve(  # type: ignore[attr-defined]
+                ids, payload=payload, vectors=vectors
             )
-            hits = self._explain(query, hits, stored)
-        return hits
+        return await asyncio.to_thread(
+            lambda: self._hits(query, plan, results, fetched, explain_hits)
+        )
 
     def delete(
         self,
@@ -306,6 +327,15 @@ class SpladeStore:
         page, following = self.backend.scroll(self._conditions(filter), limit, offset)
         hits = [Hit(f.id, *read_payload(self.schema, f.payload), score=0.0) for f in page]
         return hits, following
+
+    def optimize(self) -> bool:
+        """Merge segments and build the dense index now (embedded engine); see `add_documents`.
+
+        Returns whether anything was done: a Qdrant server optimizes in the background by
+        itself, so there this does nothing.
+        """
+        self._require()
+        return self.backend.optimize()
 
     def close(self) -> None:
         """Close the collection (and the clients the store opened itself)."""
@@ -428,7 +458,7 @@ class SpladeStore:
             return bm25
         if self.dense is None:
             raise ValueError("dense search needs a dense encoder: pass dense=DenseEncoder(...)")
-        vector = embed(self.dense, [query])[0]
+        vector = embed(self.dense, [query], query=True)[0]
         size = found[str(self._schema.dense)].size
         if vector.shape[0] != size:
             raise ValueError(
@@ -534,9 +564,45 @@ class SpladeStore:
                 )
         return conditions
 
-    def _explain(self, query: str, hits: list[Hit], stored: Sequence[Found]) -> list[Hit]:
+    def _execute(self, query: str, plan: SearchPlan, *, explain: bool = False) -> list[Hit]:
+        """Run a planned search: one batch of Qdrant queries, then the top hits' payloads."""
+        results = self.backend.search(
+            plan.probes,
+            limit=plan.fused_limit,
+            where=plan.where,
+            fusion=plan.qdrant_fusion,
+            rrf_k=plan.rrf_k,
+            weights=plan.weights,
+            score_threshold=plan.score_threshold,
+            payload=plan.with_payload,
+        )
+        ids, payload, vectors = self._to_fetch(plan, results, explain)
+        fetched = self.backend.retrieve(ids, payload=payload, vectors=vectors) if ids else []
+        return self._hits(query, plan, results, fetched, explain)
+
+    def _to_fetch(
+        self, plan: SearchPlan, results: Sequence[Sequence[Found]], explain: bool
+    ) -> tuple[list[str], bool, list[str]]:
+        """Ids to retrieve after a search, whether with payloads, and which vectors."""
+        ids = [point_id for point_id, _ in rank(plan, results)]
+        payload = not plan.with_payload
+        if not payload and not explain:
+            return [], False, []
+        return ids, payload, [self._sparse_name()] if explain else []
+
+    def _hits(
+        self,
+        query: str,
+        plan: SearchPlan,
+        results: Sequence[Sequence[Found]],
+        fetched: Sequence[Found],
+        explain_hits: bool,
+    ) -> list[Hit]:
+        hits = assemble(plan, results, self.schema, {f.id: f for f in fetched if f.payload})
+        if not explain_hits or not hits:
+            return hits
         name = self._sparse_name()
-        vectors = {f.id: v for f in stored if isinstance(v := f.vectors.get(name), SparseVector)}
+        vectors = {f.id: v for f in fetched if isinstance(v := f.vectors.get(name), SparseVector)}
         return explain(hits, self.encoder.encode_queries(query), vectors)
 
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from splade_rag import __version__
-from splade_rag.cli import encode, store
+from splade_rag.cli import chat, encode, store
 from splade_rag.errors import SpladeRagError
 
 __all__ = ["main"]
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     store.register_demo(commands)
     store.register_index(commands)
     store.register_search(commands)
+    chat.register(commands)
     encode.register(commands)
     return parser
 

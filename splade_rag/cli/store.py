@@ -14,7 +14,14 @@ from splade_rag.cli.encode import load_encoder, model_option
 from splade_rag.qdrant import DEFAULT_LOCATION
 from splade_rag.retrieval import MODES, Hit
 
-__all__ = ["register_demo", "register_index", "register_search"]
+__all__ = [
+    "dense_options",
+    "open_store",
+    "register_demo",
+    "register_index",
+    "register_search",
+    "store_options",
+]
 
 DEMO_COLLECTION = "demo"
 DEMO_QUERIES = (
@@ -33,9 +40,9 @@ def register_index(commands: Any) -> None:
         "is an idempotent update; an interrupted run finishes when run again.",
     )
     index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    _store_options(index)
+    store_options(index)
     model_option(index)
-    _dense_options(index)
+    dense_options(index)
     index.add_argument("--no-bm25", action="store_true", help="leave out the BM25 arm")
     index.add_argument("--chunk-size", type=int, default=256, metavar="N", help="tokens a chunk")
     index.add_argument("--chunk-overlap", type=int, default=32, metavar="N")
@@ -51,10 +58,17 @@ def register_search(commands: Any) -> None:
         description="Search a collection; hybrid fusion runs inside Qdrant. The models default "
         "to those the collection was indexed with.",
     )
-    search.add_argument("query", metavar="QUERY")
-    _store_options(search)
+    search.add_argument("query", nargs="?", metavar="QUERY")
+    search.add_argument(
+        "--queries",
+        type=Path,
+        metavar="FILE",
+        help="search every query of a .jsonl file (`_id`/`id` and `text`, as BEIR's "
+        "queries.jsonl) instead of QUERY; --json then prints {query id: hits}",
+    )
+    store_options(search)
     model_option(search)
-    _dense_options(search)
+    dense_options(search)
     _search_options(search)
     search.set_defaults(run=_search)
 
@@ -75,19 +89,27 @@ def register_demo(commands: Any) -> None:
     demo.set_defaults(run=_demo)
 
 
-def _store_options(command: argparse.ArgumentParser) -> None:
+def store_options(command: argparse.ArgumentParser) -> None:
+    """Add the options that locate a collection: store, collection, schema, API key."""
     command.add_argument(
         "--store",
         default=DEFAULT_LOCATION,
         metavar="DIR|URL",
-        help=f"store folder (embedded Qdrant), :memory:, or a Qdrant server URL "
-        f"(default {DEFAULT_LOCATION})",
+        help="store folder (embedded Qdrant, or one written by qdrant-client's local mode), "
+        f":memory:, or a Qdrant server URL (default {DEFAULT_LOCATION})",
     )
     command.add_argument("--collection", default="splade_rag", metavar="NAME")
+    command.add_argument(
+        "--schema",
+        choices=("default", "langchain", "llamaindex"),
+        default="default",
+        help="vector names and payload layout: ours, langchain-qdrant's or LlamaIndex's",
+    )
     command.add_argument("--api-key", metavar="KEY", help="API key of a Qdrant server")
 
 
-def _dense_options(command: argparse.ArgumentParser) -> None:
+def dense_options(command: argparse.ArgumentParser) -> None:
+    """Add --dense-model and --no-dense."""
     group = command.add_mutually_exclusive_group()
     group.add_argument(
         "--dense-model",
@@ -117,7 +139,7 @@ def _search_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--json", action="store_true", help="print the hits as JSON")
 
 
-def _open_store(args: argparse.Namespace, *, indexing: bool) -> Any:
+def open_store(args: argparse.Namespace, *, indexing: bool) -> Any:
     """A `SpladeStore` for the command's options, models defaulting to the collection's."""
     from splade_rag.dense import DenseEncoder
     from splade_rag.models import choose_dense_model
@@ -149,6 +171,7 @@ def _open_store(args: argparse.Namespace, *, indexing: bool) -> Any:
         collection=args.collection,
         encoder=encoder,
         dense=dense,
+        schema=args.schema,
         api_key=args.api_key,
         **options,
     )
@@ -158,7 +181,7 @@ def _index(args: argparse.Namespace) -> int:
     from splade_rag.documents import read_documents
 
     documents = [document for path in args.paths for document in read_documents(path)]
-    with _open_store(args, indexing=True) as store:
+    with open_store(args, indexing=True) as store:
         report = store.add_documents(documents)
         total = store.count()
     print(
@@ -170,24 +193,42 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    with _open_store(args, indexing=False) as store:
-        hits = store.search(
-            args.query,
-            mode=args.mode,
-            top_k=args.top_k,
-            fusion=args.fusion,
-            alpha=args.alpha,
-            prefetch=args.prefetch,
-            filter=_filters(args.filter),
-            explain=args.explain or args.json,
-        )
+    from splade_rag.documents import read_documents
+
+    if (args.query is None) == (args.queries is None):
+        raise ValueError("give either QUERY or --queries FILE (one of the two)")
+    if args.queries is not None:
+        queries = [(str(q.id), q.text) for q in read_documents(args.queries)]
+    else:
+        queries = [("query", args.query)]
+
+    results = {}
+    with open_store(args, indexing=False) as store:
+        for query_id, text in queries:
+            results[query_id] = store.search(
+                text,
+                mode=args.mode,
+                top_k=args.top_k,
+                fusion=args.fusion,
+                alpha=args.alpha,
+                prefetch=args.prefetch,
+                filter=_filters(args.filter),
+                explain=args.explain or args.json,
+            )
+
     if args.json:
-        print(json.dumps([asdict(hit) for hit in hits], indent=2, ensure_ascii=False))
+        as_json: Any = {q: [asdict(hit) for hit in hits] for q, hits in results.items()}
+        if args.queries is None:
+            as_json = as_json["query"]
+        print(json.dumps(as_json, indent=2, ensure_ascii=False))
         return 0
-    if not hits:
-        print("no hits")
-    for rank, hit in enumerate(hits, 1):
-        _print_hit(rank, hit, explain=args.explain)
+    for query_id, hits in results.items():
+        if args.queries is not None:
+            print(f"{query_id}:")
+        if not hits:
+            print("no hits")
+        for rank, hit in enumerate(hits, 1):
+            _print_hit(rank, hit, explain=args.explain)
     return 0
 
 

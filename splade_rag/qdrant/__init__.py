@@ -2,7 +2,9 @@
 
 A location string picks the backend: a folder path (or `":memory:"`) is the embedded Qdrant
 Edge engine; an `http(s)://` URL is a Qdrant server or cluster through qdrant-client. A
-`QdrantClient` may also be passed in directly (its local mode included).
+`QdrantClient` may also be passed in directly (its local mode included), and a folder that
+qdrant-client's local mode wrote (as `langchain-qdrant` or LlamaIndex do with `path=`) is
+opened through qdrant-client.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "Schema",
     "VectorSpec",
     "check_schema",
+    "is_local_mode_folder",
     "open_backend",
 ]
 
@@ -58,6 +61,17 @@ def open_backend(
             AsyncQdrantClient(url=text, api_key=api_key),
             owns_clients=True,
         )
+    if is_local_mode_folder(Path(text).expanduser()):
+        from qdrant_client import QdrantClient
+
+        from splade_rag.qdrant.client import ClientBackend
+
+        return ClientBackend(QdrantClient(path=text), collection, owns_clients=True)
     from splade_rag.qdrant.edge import EdgeBackend
 
     return EdgeBackend(text, collection)
+
+
+def is_local_mode_folder(path: Path) -> bool:
+    """Whether `path` holds a store written by qdrant-client's local mode (`path=`)."""
+    return (path / "meta.json").is_file() and (path / "collection").is_dir()

@@ -114,11 +114,21 @@ class Backend(Protocol):
         rrf_k: int = 2,
         weights: Sequence[float] | None = None,
         score_threshold: float | None = None,
+        payload: bool = True,
     ) -> list[list[Found]]:
         """Run each probe alone, and with `fusion` also all of them fused inside Qdrant.
 
+        `payload=False` returns ids and scores only (cheaper when many candidates come back).
+
         Returns one result list per probe, then the fused list when `fusion` is set. One call,
         so that a backend can send them as one batch.
+        """
+        ...
+
+    def optimize(self) -> bool:
+        """Build the indexes now where the engine leaves that to the caller.
+
+        Returns whether anything was done.
         """
         ...
 

@@ -171,6 +171,7 @@ class ClientBackend:
         rrf_k: int = 2,
         weights: Sequence[float] | None = None,
         score_threshold: float | None = None,
+        payload: bool = True,
     ) -> list[list[Found]]:
         """Each probe alone and, with `fusion`, all fused by Qdrant: one batch request."""
         requests = _requests(
@@ -181,6 +182,7 @@ class ClientBackend:
             rrf_k=rrf_k,
             weights=weights,
             score_threshold=score_threshold,
+            payload=payload,
         )
         batches = self.client.query_batch_points(self.collection, requests=requests)
         return [[_found(p.id, p.score, p.payload, None) for p in b.points] for b in batches]
@@ -195,6 +197,7 @@ class ClientBackend:
         rrf_k: int = 2,
         weights: Sequence[float] | None = None,
         score_threshold: float | None = None,
+        payload: bool = True,
     ) -> list[list[Found]]:
         """Async `search`."""
         options: dict[str, Any] = {
@@ -204,6 +207,7 @@ class ClientBackend:
             "rrf_k": rrf_k,
             "weights": weights,
             "score_threshold": score_threshold,
+            "payload": payload,
         }
         if self.async_client is None:
             return await asyncio.to_thread(lambda: self.search(probes, **options))
@@ -215,9 +219,14 @@ class ClientBackend:
             rrf_k=rrf_k,
             weights=weights,
             score_threshold=score_threshold,
+            payload=payload,
         )
         batches = await self.async_client.query_batch_points(self.collection, requests=requests)
         return [[_found(p.id, p.score, p.payload, None) for p in b.points] for b in batches]
+
+    def optimize(self) -> bool:
+        """Nothing to do: a server's optimizer indexes in the background; local mode scans."""
+        return False
 
     def close(self) -> None:
         """Close the clients this backend opened itself (not those handed to it)."""
@@ -244,6 +253,7 @@ def _requests(
     rrf_k: int,
     weights: Sequence[float] | None,
     score_threshold: float | None,
+    payload: bool,
 ) -> list[models.QueryRequest]:
     condition = _filter(where) if where else None
     requests = [
@@ -252,7 +262,7 @@ def _requests(
             using=probe.using,
             limit=probe.limit,
             filter=condition,
-            with_payload=True,
+            with_payload=payload,
             score_threshold=score_threshold if fusion is None else None,
         )
         for probe in probes
@@ -278,7 +288,7 @@ def _requests(
             query=scoring,
             limit=limit,
             filter=condition,
-            with_payload=True,
+            with_payload=payload,
             score_threshold=score_threshold,
         )
     )

@@ -163,6 +163,7 @@ class EdgeBackend:
         rrf_k: int = 2,
         weights: Sequence[float] | None = None,
         score_threshold: float | None = None,
+        payload: bool = True,
     ) -> list[list[Found]]:
         """Each probe alone and, with `fusion`, all fused by Qdrant: one batch request."""
         condition = _filter(where) if where else None
@@ -173,7 +174,7 @@ class EdgeBackend:
                 query=_nearest(probe),
                 filter=condition,
                 score_threshold=alone_threshold,
-                with_payload=True,
+                with_payload=payload,
             )
             for probe in probes
         ]
@@ -194,7 +195,7 @@ class EdgeBackend:
                     query=scoring,
                     filter=condition,
                     score_threshold=score_threshold,
-                    with_payload=True,
+                    with_payload=payload,
                 )
             )
         shard = self._open()
