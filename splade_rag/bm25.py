@@ -2,7 +2,8 @@
 
 Texts become sparse vectors of hashed, stemmed terms (`qdrant-edge-py`'s BM25 tokeniser, the
 scheme Qdrant's server-side BM25 uses): documents carry BM25 term-frequency weights, queries
-1.0 per distinct term, and the collection's IDF modifier supplies the inverse document
+the number of times each term occurs in the query (as BM25 sums over query tokens), and the
+collection's IDF modifier supplies the inverse document
 frequency at query time. The same vectors serve both backends.
 """
 
@@ -12,11 +13,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import qdrant_edge as edge
 
 from splade_rag.vectors import SparseVector
 
 __all__ = ["Bm25Encoder", "Bm25Settings"]
+
+_LENGTH_K = 1.0  # the k of the length-free model behind `document_length`
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class Bm25Encoder:
                 language=self.settings.language,
             )
             self._model = edge.Bm25(config)
+            self._unnormalised = edge.Bm25(
+                edge.Bm25Config(k=_LENGTH_K, b=0.0, avg_len=1.0, language=self.settings.language)
+            )
         except ValueError as error:
             raise ValueError(
                 f"BM25 language {self.settings.language!r} is not supported by Qdrant's "
@@ -60,8 +67,20 @@ class Bm25Encoder:
         return [_convert(self._model.embed_document(text)) for text in texts]
 
     def encode_queries(self, texts: Sequence[str]) -> list[SparseVector]:
-        """BM25 query vectors (1.0 per distinct term), in input order."""
-        return [_convert(self._model.embed_query(text)) for text in texts]
+        """BM25 query vectors (each term weighs its count in the query), in input order."""
+        return [self._term_counts(text) for text in texts]
+
+    def document_length(self, text: str) -> int:
+        """How many tokens of `text` BM25 counts (after stop words), for choosing `avg_len`."""
+        return int(self._term_counts(text).values.sum())
+
+    def _term_counts(self, text: str) -> SparseVector:
+        """Each term of `text` (stemmed, stop words dropped) and how often it occurs."""
+        vector = self._unnormalised.embed_document(text)
+        # with b = 0 a weight is tf (k + 1) / (tf + k), which inverts to the term frequency
+        weights = np.asarray(vector.values, dtype=np.float64)
+        counts = np.rint(weights * _LENGTH_K / (_LENGTH_K + 1.0 - weights))
+        return SparseVector.from_pairs(list(vector.indices), counts.tolist())
 
     def term_ids(self, text: str) -> dict[int, str]:
         """The hashed term id of each word of `text` that survives stop words: `{id: word}`."""

@@ -55,9 +55,11 @@ class Chunker:
             return []
         if self.size is None:
             return [Chunk(text, 0, 0, len(text))]
-        offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)[
-            "offset_mapping"
-        ]
+        # the whole text at once, longer than the model's limit on purpose: no warning for it
+        encoded = self.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        offsets = encoded["offset_mapping"]
         if len(offsets) <= self.size:
             return [Chunk(text, 0, 0, len(text))]
         return list(self._cut(text, offsets))

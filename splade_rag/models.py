@@ -26,6 +26,7 @@ __all__ = [
     "MaskedLM",
     "bundled_minilm",
     "bundled_splade_tiny",
+    "cache_folder",
     "choose_dense_model",
     "choose_model",
     "default_model",
@@ -40,6 +41,7 @@ DEFAULT_MODEL = "naver/splade-cocondenser-ensembledistil"
 MODEL_ENV = "SPLADE_RAG_MODEL"
 DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DENSE_MODEL_ENV = "SPLADE_RAG_DENSE_MODEL"
+CACHE_ENV = "SPLADE_RAG_CACHE"
 
 # an MLM head: `(batch, tokens, hidden)` hidden states to `(batch, tokens, vocab)` logits
 Head = Callable[["torch.Tensor"], "torch.Tensor"]
@@ -48,6 +50,11 @@ Head = Callable[["torch.Tensor"], "torch.Tensor"]
 def default_model() -> str:
     """The model used when none is given: `$SPLADE_RAG_MODEL`, else `DEFAULT_MODEL`."""
     return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+
+
+def cache_folder() -> Path:
+    """Where splade-rag keeps derived files: `$SPLADE_RAG_CACHE`, else ~/.cache/splade-rag."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "splade-rag")
 
 
 def bundled_splade_tiny() -> Path | None:

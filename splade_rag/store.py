@@ -226,6 +226,7 @@ class SpladeStore:
         weights: Sequence[float] | None = None,
         alpha: float | None = None,
         explain: bool = False,
+        query_vectors: Mapping[str, Any] | None = None,
     ) -> list[Hit]:
         """Search the collection.
 
@@ -244,6 +245,9 @@ class SpladeStore:
             alpha: for convex fusion of two arms, the first arm's weight (the second gets
                 `1 - alpha`).
             explain: attach the matched SPLADE terms to each hit.
+            query_vectors: query vectors encoded beforehand, by arm (`{"sparse":
+                SparseVector, "dense": array}`); the arms not given are encoded here. For
+                evaluations that run one query through many searches.
         """
         plan = self._plan(
             query,
@@ -257,6 +261,7 @@ class SpladeStore:
             rrf_k=rrf_k,
             weights=weights,
             alpha=alpha,
+            query_vectors=query_vectors,
         )
         return self._execute(query, plan, explain=explain)
 
@@ -361,6 +366,7 @@ class SpladeStore:
         rrf_k: int = 2,
         weights: Sequence[float] | None = None,
         alpha: float | None = None,
+        query_vectors: Mapping[str, Any] | None = None,
     ) -> SearchPlan:
         """Validate a search, encode the query for each arm and build the probes."""
         if not isinstance(query, str) or not query.strip():
@@ -377,8 +383,15 @@ class SpladeStore:
 
         # a single arm fetches past top_k so that ties at the cut are settled by id
         limit = 2 * top_k if len(chosen) == 1 else max(prefetch, top_k)
+        given = query_vectors or {}
         probes = [
-            Probe(str(self._vector_name(arm)), self._query_vector(arm, query, found), limit)
+            Probe(
+                str(self._vector_name(arm)),
+                self._checked_vector(arm, given[arm], found)
+                if arm in given
+                else self._query_vector(arm, query, found),
+                limit,
+            )
             for arm in chosen
         ]
         return SearchPlan(
@@ -458,7 +471,18 @@ class SpladeStore:
             return bm25
         if self.dense is None:
             raise ValueError("dense search needs a dense encoder: pass dense=DenseEncoder(...)")
-        vector = embed(self.dense, [query], query=True)[0]
+        return self._checked_vector(arm, embed(self.dense, [query], query=True)[0], found)
+
+    def _checked_vector(self, arm: Arm, vector: Vector, found: Mapping[str, VectorSpec]) -> Vector:
+        """A query vector given for `arm`, checked to be of the kind (and size) it needs."""
+        if arm != "dense":
+            if not isinstance(vector, SparseVector):
+                raise TypeError(
+                    f"query_vectors[{arm!r}] must be a splade_rag.SparseVector, "
+                    f"got {type(vector).__name__}"
+                )
+            return vector
+        vector = np.asarray(vector, dtype=np.float32)
         size = found[str(self._schema.dense)].size
         if vector.shape[0] != size:
             raise ValueError(
@@ -628,6 +652,7 @@ def _plan_options(options: dict[str, Any]) -> dict[str, Any]:
         "rrf_k",
         "weights",
         "alpha",
+        "query_vectors",
     }
     unknown = set(options) - allowed
     if unknown:

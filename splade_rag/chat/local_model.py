@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,13 +20,13 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, PrivateAttr
 
 from splade_rag.errors import ModelLoadError
+from splade_rag.models import cache_folder
 
-__all__ = ["GGUF_FILE", "LocalChatModel", "bundled_smollm2", "cache_folder"]
+__all__ = ["GGUF_FILE", "LocalChatModel", "bundled_smollm2"]
 
 logger = logging.getLogger(__name__)
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-CACHE_ENV = "SPLADE_RAG_CACHE"
 
 
 def bundled_smollm2() -> Path | None:
@@ -37,11 +36,6 @@ def bundled_smollm2() -> Path | None:
         return None
     folder = Path(next(iter(spec.submodule_search_locations)))
     return folder if (folder / GGUF_FILE).is_file() else None
-
-
-def cache_folder() -> Path:
-    """Where splade-rag keeps unpacked models: `$SPLADE_RAG_CACHE`, else ~/.cache/splade-rag."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "splade-rag")
 
 
 class LocalChatModel(BaseChatModel):

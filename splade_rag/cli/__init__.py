@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from splade_rag import __version__
-from splade_rag.cli import chat, encode, store
+from splade_rag.cli import chat, encode, evaluate, store
 from splade_rag.errors import SpladeRagError
 
 __all__ = ["main"]
@@ -17,6 +17,7 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for reports that cite it
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -44,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     store.register_search(commands)
     chat.register(commands)
     encode.register(commands)
+    evaluate.register(commands)
+    evaluate.register_bench(commands)
     return parser
 
 
