@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PIP_CACHE_DIR ?= $(HOME)/.cache/splade-rag/pip
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint format bench
+.PHONY: help setup demo test lint format bench eval
 
 help: ## list the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -40,6 +40,15 @@ format: setup ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup ## encoder speed and memory benchmarks (long: see benchmarks/README.md)
+DATA ?= ../shared/data
+COLLECTIONS := $(DATA)/scifact $(DATA)/cranfield $(DATA)/cacm $(DATA)/npl
+
+bench: setup ## encoder, memory and store benchmarks, then `splade-rag bench` (long)
 	$(BIN)/python benchmarks/encode_speed.py
 	$(BIN)/python benchmarks/encode_memory.py
+	$(BIN)/python benchmarks/store_speed.py
+	$(BIN)/splade-rag bench $(DATA)/scifact --output benchmarks/BENCHMARKS.md
+
+eval: setup ## the evaluation tables of the README, on the four shared collections
+	$(BIN)/splade-rag eval $(COLLECTIONS) --report benchmarks/eval/full
+	$(BIN)/splade-rag eval $(COLLECTIONS) --tune --report benchmarks/eval/tuned

@@ -93,6 +93,18 @@ class SearchPlan:
         """Ask Qdrant for every fused candidate, so ties are cut by id, deterministically."""
         return sum(probe.limit for probe in self.probes)
 
+    def backend_options(self) -> dict[str, Any]:
+        """The keyword arguments of `Backend.search` (and `asearch`) besides the probes."""
+        return {
+            "limit": self.fused_limit,
+            "where": self.where,
+            "fusion": self.qdrant_fusion,
+            "rrf_k": self.rrf_k,
+            "weights": self.weights,
+            "score_threshold": self.score_threshold,
+            "payload": self.with_payload,
+        }
+
 
 def check_search_options(
     mode: str, *, top_k: int, fusion: str, prefetch: int, rrf_k: int, alpha: float | None

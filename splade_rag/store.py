@@ -17,7 +17,7 @@ from splade_rag.chunking import Chunker
 from splade_rag.dense import DenseEmbedder, DenseEncoder, QueryDocumentEmbedder, embed
 from splade_rag.documents import Document
 from splade_rag.errors import CollectionNotFoundError
-from splade_rag.fusion import Fusion
+from splade_rag.fusion import DEFAULT_FUSION, Fusion
 from splade_rag.ingest import DOC_ID, IngestReport, chunk_documents, ingest
 from splade_rag.qdrant import PRESETS, Backend, Condition, Found, Probe, Schema, open_backend
 from splade_rag.qdrant.backend import Vector
@@ -220,7 +220,7 @@ class SpladeStore:
         filter: Mapping[str, Any] | None = None,
         score_threshold: float | None = None,
         arms: Sequence[Arm] | None = None,
-        fusion: Fusion = "rrf",
+        fusion: Fusion = DEFAULT_FUSION,
         prefetch: int = 100,
         rrf_k: int = 2,
         weights: Sequence[float] | None = None,
@@ -272,16 +272,7 @@ class SpladeStore:
             return await asyncio.to_thread(lambda: self.search(query, **options))
         explain_hits = bool(options.pop("explain", False))
         plan = await asyncio.to_thread(lambda: self._plan(query, **_plan_options(options)))
-        results = await asearch(
-            plan.probes,
-            limit=plan.fused_limit,
-            where=plan.where,
-            fusion=plan.qdrant_fusion,
-            rrf_k=plan.rrf_k,
-            weights=plan.weights,
-            score_threshold=plan.score_threshold,
-            payload=plan.with_payload,
-        )
+        results = await asearch(plan.probes, **plan.backend_options())
         ids, payload, vectors = self._to_fetch(plan, results, explain_hits)
         fetched = []
         if ids:
@@ -361,7 +352,7 @@ class SpladeStore:
         filter: Mapping[str, Any] | None = None,
         score_threshold: float | None = None,
         arms: Sequence[Arm] | None = None,
-        fusion: Fusion = "rrf",
+        fusion: Fusion = DEFAULT_FUSION,
         prefetch: int = 100,
         rrf_k: int = 2,
         weights: Sequence[float] | None = None,
@@ -590,16 +581,7 @@ class SpladeStore:
 
     def _execute(self, query: str, plan: SearchPlan, *, explain: bool = False) -> list[Hit]:
         """Run a planned search: one batch of Qdrant queries, then the top hits' payloads."""
-        results = self.backend.search(
-            plan.probes,
-            limit=plan.fused_limit,
-            where=plan.where,
-            fusion=plan.qdrant_fusion,
-            rrf_k=plan.rrf_k,
-            weights=plan.weights,
-            score_threshold=plan.score_threshold,
-            payload=plan.with_payload,
-        )
+        results = self.backend.search(plan.probes, **plan.backend_options())
         ids, payload, vectors = self._to_fetch(plan, results, explain)
         fetched = self.backend.retrieve(ids, payload=payload, vectors=vectors) if ids else []
         return self._hits(query, plan, results, fetched, explain)

@@ -112,7 +112,8 @@ def test_malformed_lines_name_file_and_line(beir: Path) -> None:
     ("name", "arms", "fusion"),
     [
         ("sparse", ("sparse",), None),
-        ("bm25+dense", ("bm25", "dense"), "rrf"),
+        ("bm25+dense", ("bm25", "dense"), "dbsf"),
+        ("bm25+dense:rrf", ("bm25", "dense"), "rrf"),
         ("sparse+bm25+dense:dbsf", ("sparse", "bm25", "dense"), "dbsf"),
         ("bm25s", (), None),
     ],

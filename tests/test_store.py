@@ -241,7 +241,9 @@ def test_reopened_store_gives_the_same_results(
     count = reopened.count()
     close(reopened)
 
-    assert after == before
+    # DBSF's normalisation is float32 arithmetic: the same ranking, scores equal to 1e-6
+    assert [i for i, _ in after] == [i for i, _ in before]
+    assert [s for _, s in after] == pytest.approx([s for _, s in before], abs=1e-6)
     assert count == len(sample_documents)
 
 

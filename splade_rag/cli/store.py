@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from splade_rag.cli.encode import load_encoder, model_option
+from splade_rag.fusion import DEFAULT_FUSION, FUSIONS
 from splade_rag.qdrant import DEFAULT_LOCATION
 from splade_rag.retrieval import MODES, Hit
 
@@ -123,7 +124,12 @@ def dense_options(command: argparse.ArgumentParser) -> None:
 def _search_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--mode", choices=MODES, default="hybrid")
     command.add_argument("--top-k", type=int, default=10, metavar="K")
-    command.add_argument("--fusion", choices=("rrf", "dbsf", "convex"), default="rrf")
+    command.add_argument(
+        "--fusion",
+        choices=FUSIONS,
+        default=DEFAULT_FUSION,
+        help=f"hybrid fusion (default {DEFAULT_FUSION})",
+    )
     command.add_argument("--alpha", type=float, help="convex fusion: weight of the first arm")
     command.add_argument(
         "--prefetch", type=int, default=100, metavar="N", help="candidates per arm for fusion"

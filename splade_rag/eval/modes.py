@@ -2,8 +2,8 @@
 
 A mode is named as on the command line: `sparse`, `bm25`, `dense`, `bm25s` (the bm25s
 library, the reference row), `hybrid` (the store's default hybrid), or arms joined by `+`
-with an optional fusion after a colon: `bm25+dense`, `sparse+bm25+dense:dbsf`,
-`sparse+dense:convex`.
+with an optional fusion after a colon (default the store's, DBSF): `bm25+dense`,
+`sparse+bm25+dense:rrf`, `sparse+dense:convex`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-from splade_rag.fusion import FUSIONS
+from splade_rag.fusion import DEFAULT_FUSION, FUSIONS
 from splade_rag.retrieval import ARMS
 
 __all__ = ["REFERENCE", "EvalMode", "default_modes", "parse_mode"]
@@ -78,7 +78,7 @@ def parse_mode(text: str, default_arms: tuple[str, ...] = ARMS) -> EvalMode:
         if fusion:
             raise ValueError(f"mode {text!r}: a single arm takes no fusion")
         return EvalMode(arms[0], arms)
-    return EvalMode(name, arms, {"fusion": fusion or "rrf"})
+    return EvalMode(name, arms, {"fusion": fusion or DEFAULT_FUSION})
 
 
 def default_modes(arms: tuple[str, ...] = ARMS) -> list[EvalMode]:

@@ -14,6 +14,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
 from splade_rag import Hit, SpladeStore
+from splade_rag.fusion import DEFAULT_FUSION
 
 __all__ = ["SpladeRetriever", "format_documents", "hit_to_document"]
 
@@ -43,8 +44,8 @@ class SpladeRetriever(BaseRetriever):
     """Documents to return."""
     filter: dict[str, Any] | None = None
     """Metadata conditions, `{key: value}` or `{key: [any, of, these]}`."""
-    fusion: str = "rrf"
-    """Hybrid fusion: `rrf` or `dbsf` (inside Qdrant) or `convex`."""
+    fusion: str = DEFAULT_FUSION
+    """Hybrid fusion: `dbsf` (default) or `rrf` (inside Qdrant), or `convex`."""
     arms: list[str] | None = None
     """The arms a hybrid fuses; default every arm the store can query."""
     prefetch: int = 100
