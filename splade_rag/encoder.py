@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args, overload
 
 from splade_rag.inference_free import TokenWeights
-from splade_rag.models import MaskedLM, default_model, load_masked_lm
+from splade_rag.models import MaskedLM, default_model, load_masked_lm, saved_settings
 from splade_rag.pooling import Pooling, check_pooling
 from splade_rag.runner import MaskedLMRunner, RunSettings, resolve_device, resolve_dtype
 from splade_rag.vectors import SparseVector, _check_pruning
@@ -42,7 +42,8 @@ class SpladeEncoder:
             own tokens, 1.0 each or by `query_token_weights`, as doc-only sparse models do.
         query_token_weights: `{token: weight}` or a JSON file of it, for inference-free queries;
             tokens it does not list weigh 0.
-        pooling: `"max"` (SPLADE v2, default) or `"sum"` (the original paper).
+        pooling: `"max"` (SPLADE v2) or `"sum"` (the original paper). Defaults to the
+            pooling a checkpoint trained by splade-rag was saved with, else `"max"`.
         max_length: tokens per model window; defaults to the model's limit (512 for BERT).
         stride: tokens shared by consecutive windows of a long text.
         split_long: encode texts longer than `max_length` as overlapping windows pooled
@@ -68,7 +69,7 @@ class SpladeEncoder:
         query_model: str | Path | None = None,
         query_mode: QueryMode = "model",
         query_token_weights: str | Path | Mapping[str, float] | None = None,
-        pooling: Pooling = "max",
+        pooling: Pooling | None = None,
         max_length: int | None = None,
         stride: int = DEFAULT_STRIDE,
         split_long: bool = True,
@@ -79,7 +80,10 @@ class SpladeEncoder:
         trust_remote_code: bool = False,
         revision: str | None = None,
     ) -> None:
-        self.pooling = check_pooling(pooling)
+        self.model_name = str(model) if model is not None else default_model()
+        self.pooling = check_pooling(
+            pooling or saved_settings(self.model_name).get("pooling", "max")
+        )
         if query_mode not in QUERY_MODES:
             raise ValueError(
                 f"query_mode must be one of {', '.join(QUERY_MODES)}; got {query_mode!r}"
@@ -94,7 +98,6 @@ class SpladeEncoder:
         _check_positive("batch_size", batch_size)
         _check_positive("max_logits_mb", max_logits_mb)
 
-        self.model_name = str(model) if model is not None else default_model()
         self.device = resolve_device(device)
         load = partial(
             load_masked_lm,

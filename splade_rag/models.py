@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import logging
 import os
 import socket
@@ -32,6 +34,8 @@ __all__ = [
     "default_model",
     "hub_reachable",
     "load_masked_lm",
+    "model_fingerprint",
+    "saved_settings",
     "unreachable_message",
 ]
 
@@ -42,6 +46,8 @@ MODEL_ENV = "SPLADE_RAG_MODEL"
 DEFAULT_DENSE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DENSE_MODEL_ENV = "SPLADE_RAG_DENSE_MODEL"
 CACHE_ENV = "SPLADE_RAG_CACHE"
+# written beside a checkpoint that splade-rag trained: how its vectors are pooled
+SETTINGS_FILE = "splade_rag.json"
 
 # an MLM head: `(batch, tokens, hidden)` hidden states to `(batch, tokens, vocab)` logits
 Head = Callable[["torch.Tensor"], "torch.Tensor"]
@@ -83,6 +89,39 @@ def _packaged_model(package: str) -> Path | None:
         return None
     folder = Path(next(iter(spec.submodule_search_locations))) / "model"
     return folder if (folder / "config.json").is_file() else None
+
+
+def saved_settings(model: str | Path) -> dict[str, Any]:
+    """The encoder settings saved beside a local checkpoint (`splade_rag.json`), or `{}`.
+
+    Raises:
+        ModelLoadError: the file exists but is not a JSON object.
+    """
+    path = Path(model) / SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ModelLoadError(f"{path}: unreadable encoder settings ({error})") from error
+    if not isinstance(settings, dict):
+        raise ModelLoadError(f"{path}: expected a JSON object of encoder settings")
+    return settings
+
+
+def model_fingerprint(model: str | Path) -> str | None:
+    """A digest of a local checkpoint folder's file names, sizes and times; None for a hub id.
+
+    Caches keyed by a model's name use it too, so retraining into the same folder is noticed.
+    """
+    folder = Path(model)
+    if not folder.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()[:16]
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:

@@ -66,3 +66,19 @@ def test_gradients_flow_for_training() -> None:
 def test_unknown_pooling_names_the_options() -> None:
     with pytest.raises(ValueError, match="max, sum"):
         splade_pool(torch.zeros(1, 1, 1), torch.ones(1, 1), "mean")  # type: ignore[arg-type]
+
+
+def test_max_pooling_gradient_equals_the_formula_gradient() -> None:
+    torch.manual_seed(1)
+    logits = torch.randn(2, 5, 8) * 2
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    weights = torch.randn(2, 8)
+
+    ours = logits.clone().requires_grad_()
+    (splade_pool(ours, mask) * weights).sum().backward()
+    formula = logits.clone().requires_grad_()
+    pooled = (torch.log1p(torch.relu(formula)) * mask.unsqueeze(-1)).amax(dim=1)
+    (pooled * weights).sum().backward()
+
+    assert ours.grad is not None and formula.grad is not None
+    torch.testing.assert_close(ours.grad, formula.grad)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from splade_rag import __version__
-from splade_rag.cli import chat, encode, evaluate, store
+from splade_rag.cli import chat, encode, evaluate, store, train
 from splade_rag.errors import SpladeRagError
 
 __all__ = ["main"]
@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     encode.register(commands)
     evaluate.register(commands)
     evaluate.register_bench(commands)
+    train.register(commands)
     return parser
 
 

@@ -69,6 +69,11 @@ def evaluate(
                 )
 
         rows, best = run_modes(index, chosen, reported, data.qrels, show_progress=show_progress)
+        terms = None
+        if any("sparse" in mode.arms for mode in chosen):
+            terms = round(index.sparse_terms(), 1)
+            unit = "chunk" if index.settings.chunk_size else "document"
+            notes.append(f"SPLADE vectors: {terms} terms per indexed {unit} on average")
         tuning = []
         if tuning_data is not None:
             sets = sorted({m.arms for m in chosen if len(m.arms) > 1}, key=len) or [index.arms]
@@ -88,7 +93,11 @@ def evaluate(
             queries=len(reported),
             rows=rows,
             best_single=best,
-            settings={**asdict(index.settings), "bm25": index.bm25.to_dict()},
+            settings={
+                **asdict(index.settings),
+                "bm25": index.bm25.to_dict(),
+                "sparse_terms_per_point": terms,
+            },
             tuning=tuning,
             notes=notes,
         )

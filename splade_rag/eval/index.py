@@ -20,7 +20,12 @@ import numpy as np
 
 from splade_rag.bm25 import Bm25Encoder, Bm25Settings
 from splade_rag.eval.beir import BeirData
-from splade_rag.models import cache_folder, choose_dense_model, choose_model
+from splade_rag.models import (
+    cache_folder,
+    choose_dense_model,
+    choose_model,
+    model_fingerprint,
+)
 from splade_rag.qdrant.backend import Vector
 from splade_rag.retrieval import Hit
 from splade_rag.vectors import SparseVector
@@ -35,6 +40,7 @@ __all__ = ["EvalIndex", "IndexSettings", "document_scores"]
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
+TERMS = "sparse_terms_per_point"
 COMPLETE = "complete.json"
 QUERY_VECTORS = "queries.json"
 
@@ -114,6 +120,9 @@ class EvalIndex:
             "settings": asdict(self.settings),
             "bm25": self.bm25.to_dict(),
         }
+        for name, model in (("model", self.settings.model), ("dense", self.settings.dense_model)):
+            if model is not None and (fingerprint := model_fingerprint(model)) is not None:
+                key[f"{name}_files"] = fingerprint
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
         self.folder = (cache or cache_folder() / "eval") / f"{data.name}-{digest}"
         self.key = key
@@ -151,6 +160,25 @@ class EvalIndex:
             (self.folder / COMPLETE).write_text(json.dumps(info, indent=2), encoding="utf-8")
         self._store = store
         return store
+
+    def sparse_terms(self) -> float:
+        """The mean number of SPLADE terms (non-zero weights) of an indexed point."""
+        path = self.folder / COMPLETE
+        store = self.store()
+        info = json.loads(path.read_text(encoding="utf-8"))
+        if TERMS not in info:
+            name = store.schema.sparse or ""
+            counts: list[int] = []
+            offset: str | None = None
+            while True:
+                page, offset = store.backend.scroll([], 1000, offset)
+                found = store.backend.retrieve([p.id for p in page], payload=False, vectors=[name])
+                counts.extend(len(f.vectors[name]) for f in found)
+                if offset is None:
+                    break
+            info[TERMS] = float(np.mean(counts)) if counts else 0.0
+            path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+        return float(info[TERMS])
 
     def encoder(self) -> SpladeEncoder:
         """The SPLADE encoder (loaded on first use)."""
