@@ -166,6 +166,37 @@ def test_bm25_negatives_skip_positives(splade_tiny: SpladeEncoder, beir: Path) -
         assert docs and not set(docs) & set(data.positives[query])
 
 
+def test_model_negatives_come_from_the_splade_arm(splade_tiny: SpladeEncoder, beir: Path) -> None:
+    data = load_training_data(beir)
+    mined = mine_negatives(data, "model", splade_tiny, depth=3)
+
+    for query, docs in mined.items():
+        assert len(docs) >= 2 and not set(docs) & set(data.positives[query])
+    # the hardest negatives of the Paris question are the other capitals
+    assert set(mined["q-paris"][:2]) <= {"berlin", "canberra"}
+
+
+def test_teacher_scores_add_margin_mse(tiny_bert_path: Path, beir: Path, tmp_path: Path) -> None:
+    data = load_training_data(beir)
+    teacher = tmp_path / "teacher.tsv"
+    rows = [
+        f"{q}\t{d}\t{5.0 if d in data.positives[q] else 1.0}"
+        for q in data.queries
+        for d in data.documents
+    ]
+    teacher.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    config = replace(FAST, steps=2, negatives="bm25", log_every=1)
+    train(beir, tiny_bert_path, tmp_path / "out", config, teacher_scores=teacher)
+
+    log = (tmp_path / "out" / "log.jsonl").read_text(encoding="utf-8").splitlines()
+    assert all(json.loads(line)["margin_mse"] >= 0 for line in log)
+
+    teacher.write_text("q-paris\tno-such-doc\t1.0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"teacher.tsv, line 1: .*'no-such-doc'"):
+        train(beir, tiny_bert_path, tmp_path / "again", config, teacher_scores=teacher)
+
+
 def test_triples_file_gives_queries_positives_and_negatives(tmp_path: Path) -> None:
     path = tmp_path / "triples.tsv"
     path.write_text(
@@ -263,3 +294,7 @@ def test_train_command_trains_and_saves_a_loadable_model(
     assert "--resume" in capsys.readouterr().err
     assert main(["train", str(beir), "--out", str(out), "--batch-size", "1"]) == 1
     assert "batch_size must be at least 2" in capsys.readouterr().err
+
+    # resuming needs neither the model nor the settings again: they are the run's own
+    assert main(["train", str(beir), "--out", str(out), "--resume", "--steps", "3"]) == 0
+    assert json.loads((out / "training.json").read_text(encoding="utf-8"))["step"] == 3

@@ -67,6 +67,7 @@ def register(commands: Any) -> None:
 def _train(args: argparse.Namespace) -> int:
     from splade_rag.models import choose_model
     from splade_rag.train import TrainingConfig, saved_config, train
+    from splade_rag.train.checkpoint import read_training
 
     given = {field: getattr(args, field) for field, _, _ in OPTIONS.values()}
     given |= {"regularizer": args.regularizer, "negatives": args.negatives}
@@ -75,9 +76,12 @@ def _train(args: argparse.Namespace) -> int:
     base = saved_config(args.out) if args.resume else TrainingConfig()
     config = replace(base, **given)
 
-    model, notice = choose_model(args.model)
-    if notice:
-        print(f"note: {notice}", file=sys.stderr)
+    if args.resume and args.model is None:
+        model = read_training(args.out)["model"]  # the run's own starting model
+    else:
+        model, notice = choose_model(args.model)
+        if notice:
+            print(f"note: {notice}", file=sys.stderr)
     result = train(
         args.data,
         model,

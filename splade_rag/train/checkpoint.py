@@ -26,10 +26,14 @@ if TYPE_CHECKING:
 __all__ = [
     "TRAINING_FILE",
     "OutputFolderError",
+    "check_output",
+    "checkpoint_folder",
+    "clear_output",
     "latest_checkpoint",
-    "prepare_output",
+    "load_state",
     "prune_checkpoints",
     "read_training",
+    "save_checkpoint",
     "save_model",
     "write_training",
 ]
@@ -48,13 +52,12 @@ class OutputFolderError(ValueError):
     """The output folder holds something that training would overwrite."""
 
 
-def prepare_output(folder: Path, *, overwrite: bool, resume: bool) -> bool:
-    """Make `folder` ready to train into; returns whether an earlier run is to be resumed.
+def check_output(folder: Path, *, overwrite: bool, resume: bool) -> bool:
+    """Check that training may write into `folder`; returns whether a run is to be resumed.
 
-    An empty or missing folder is used as it is. A folder holding an earlier training run is
-    resumed with `resume` and started afresh with `overwrite` (its checkpoints, log and model
-    files replaced; other files are left alone). Anything else is refused, so nothing is
-    overwritten by mistake.
+    Nothing is changed here. An empty or missing folder is fine. A folder holding an earlier
+    training run is resumed with `resume`, and started afresh with `overwrite` (see
+    `clear_output`). Anything else is refused, so nothing is overwritten by mistake.
 
     Raises:
         OutputFolderError: the folder is not empty and the flags do not say what to do.
@@ -72,20 +75,25 @@ def prepare_output(folder: Path, *, overwrite: bool, resume: bool) -> bool:
                 "to start one"
             )
         return True
-    if not contents:
-        folder.mkdir(parents=True, exist_ok=True)
-        return False
-    if not overwrite:
+    if contents and not overwrite:
         what = "an earlier training run" if ours else f"other files ({', '.join(contents[:4])})"
         fix = "--resume to continue it, " if ours else ""
         raise OutputFolderError(
             f"{folder} already holds {what}. Pass {fix}--overwrite to replace it, or choose "
             "an empty or new folder; nothing was changed."
         )
+    return False
+
+
+def clear_output(folder: Path) -> None:
+    """Create `folder`, removing an earlier run's log, negatives and checkpoints from it.
+
+    Other files are left alone; the model files are replaced when the new run saves.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
     for name in OWN_FILES:
         (folder / name).unlink(missing_ok=True)
     shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
-    return False
 
 
 def save_model(lm: MaskedLM, folder: Path, pooling: str) -> None:

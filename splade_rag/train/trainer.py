@@ -94,12 +94,14 @@ def train(
     import torch
 
     out = Path(output)
-    resuming = checkpoint.prepare_output(out, overwrite=overwrite, resume=resume)
+    resuming = checkpoint.check_output(out, overwrite=overwrite, resume=resume)
     config = resumed_config(out, config) if resuming else config or TrainingConfig()
     pooling = check_pooling(pooling or saved_settings(model).get("pooling", "max"))
     started = time.perf_counter()
 
     training = data if isinstance(data, TrainingData) else load_training_data(data, split)
+    if resuming:
+        _check_same_run(out, str(model), training.name)
     if teacher_scores is not None:
         training.teacher = read_teacher_scores(teacher_scores, training)
     if config.batch_size > len(training.pairs()):
@@ -107,6 +109,8 @@ def train(
             f"batch_size {config.batch_size} is larger than the {len(training.pairs())} "
             f"training pairs of {training.name}; lower it"
         )
+    if not resuming:
+        checkpoint.clear_output(out)
 
     device = resolve_device(config.device)
     bf16 = config.bf16
@@ -340,6 +344,17 @@ def _set_negatives(
         show_progress=bool(show_progress),
     )
     cached.write_text(json.dumps(data.negatives), encoding="utf-8")
+
+
+def _check_same_run(out: Path, model: str, data: str) -> None:
+    """Refuse to resume a run with another starting model or other data."""
+    saved = checkpoint.read_training(out)
+    for name, given in (("model", model), ("data", data)):
+        if saved.get(name) != given:
+            raise ValueError(
+                f"cannot resume {out}: it was trained from {name} {saved.get(name)!r}, not "
+                f"{given!r}. Resume with the same {name}, or start anew with --overwrite."
+            )
 
 
 def _rounded(figures: dict[str, float]) -> dict[str, float]:
