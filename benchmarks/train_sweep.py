@@ -78,9 +78,9 @@ def main() -> None:
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for row in results:
-        seconds = f"{row['train_seconds']:.0f}" if "train_seconds" in row else "-"
+        trained = f"{row['train_seconds']:.0f}" if "train_seconds" in row else "-"
         lines.append(
-            f"| {row['model']} | {seconds} | {row['terms_per_doc']:.1f} | "
+            f"| {row['model']} | {trained} | {row['terms_per_doc']:.1f} | "
             f"{row['nDCG@10']:.4f} | {row['R@100']:.4f} |"
         )
     (args.out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -14,15 +14,15 @@ __all__ = ["register"]
 
 # command-line option -> TrainingConfig field, with its type and help
 OPTIONS: dict[str, tuple[str, type, str]] = {
-    "--steps": ("steps", int, "optimizer steps (default 400)"),
+    "--steps": ("steps", int, "optimizer steps (default 500)"),
     "--batch-size": ("batch_size", int, "queries per batch, at least 2 (default 16)"),
-    "--lr": ("learning_rate", float, "peak learning rate (default 5e-5)"),
-    "--warmup-steps": ("warmup_steps", int, "learning-rate warm-up steps (default 40)"),
-    "--lambda-q": ("lambda_q", float, "query sparsity weight (default 3e-3)"),
-    "--lambda-d": ("lambda_d", float, "document sparsity weight (default 1e-3)"),
-    "--reg-warmup": ("reg_warmup_steps", int, "quadratic warm-up of the lambdas (default 100)"),
+    "--lr": ("learning_rate", float, "peak learning rate (default 1e-4)"),
+    "--warmup-steps": ("warmup_steps", int, "learning-rate warm-up steps (default 50)"),
+    "--lambda-q": ("lambda_q", float, "query sparsity weight (default 1e-2)"),
+    "--lambda-d": ("lambda_d", float, "document sparsity weight (default 1e-2)"),
+    "--reg-warmup": ("reg_warmup_steps", int, "quadratic warm-up of the lambdas (default 150)"),
     "--grad-accum": ("grad_accumulation", int, "batches per optimizer step (default 1)"),
-    "--negatives-per-query": ("negatives_per_query", int, "hard negatives a query (default 1)"),
+    "--negatives-per-query": ("negatives_per_query", int, "hard negatives a query (default 2)"),
     "--max-query-length": ("max_query_length", int, "query tokens kept (default 64)"),
     "--max-doc-length": ("max_doc_length", int, "document tokens kept (default 256)"),
     "--distill-weight": ("distill_weight", float, "MarginMSE weight with --teacher (default 1)"),

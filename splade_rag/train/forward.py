@@ -6,8 +6,9 @@ token are computed without autograd, a bounded slice at a time, to find each ter
 its token; only the (text, term) pairs with a positive max are then recomputed with autograd
 from the hidden state of their token. The values equal `splade_pool`'s and so do the
 gradients, while the `(texts, tokens, vocab)` logits are never kept for the backward pass and
-the head's backward runs on the active pairs alone (see `benchmarks/README.md` for the speed).
-Sum pooling, and heads of unknown layout, take the plain path through `splade_pool`.
+the head's backward runs on the active pairs alone: on SPLADE-tiny a step is 3.9 times faster
+and needs 2.7 times less memory (`benchmarks/README.md`). Sum pooling, and heads of unknown
+layout, take the plain path through `splade_pool`.
 """
 
 from __future__ import annotations
