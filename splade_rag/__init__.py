@@ -6,8 +6,9 @@ Importing the package is cheap: torch and transformers load when an encoder is b
 from __future__ import annotations
 
 import logging
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from splade_rag.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from splade_rag.bm25 import Bm25Settings
@@ -65,14 +66,5 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import public names on first use, so `import splade_rag` stays light."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'splade_rag' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+# import public names on first use, so `import splade_rag` stays light
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

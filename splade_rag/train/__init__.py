@@ -8,8 +8,9 @@ loads neither torch nor the store.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from splade_rag.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from splade_rag.train.config import TrainingConfig, saved_config
@@ -60,14 +61,6 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import public names on first use."""
-    if name not in _MODULES:
-        raise AttributeError(f"module 'splade_rag.train' has no attribute {name!r}")
-    value = getattr(import_module(f"splade_rag.train.{_MODULES[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"{__name__}.{module}" for name, module in _MODULES.items()}, globals()
+)
