@@ -35,6 +35,13 @@ class Bm25Settings:
     avg_len: float = 256.0
     language: str = "english"
 
+    @classmethod
+    def for_corpus(cls, texts: Sequence[str], *, k: float, b: float) -> Bm25Settings:
+        """Settings with `avg_len` measured on `texts`, as BM25 defines it for a corpus."""
+        lengths = Bm25Encoder().document_length
+        average = float(np.mean([lengths(text) for text in texts])) if texts else cls.avg_len
+        return cls(k=k, b=b, avg_len=round(average, 2))
+
     def to_dict(self) -> dict[str, Any]:
         """The settings as a JSON-ready dict."""
         return asdict(self)

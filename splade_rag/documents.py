@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TEXT_SUFFIXES", "Document", "read_documents"]
+__all__ = ["TEXT_SUFFIXES", "Document", "parse_json_line", "read_documents"]
 
 TEXT_SUFFIXES = (".txt", ".md")
 
@@ -79,14 +79,19 @@ def _read_text(path: Path) -> str:
         raise ValueError(f"{path}: cannot be read ({error.strerror})") from error
 
 
+def parse_json_line(path: Path, number: int, line: str) -> Any:
+    """The JSON value of one line of a JSON-lines file; a `ValueError` names file and line."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}, line {number}: not valid JSON ({error.msg})") from error
+
+
 def _read_jsonl(path: Path) -> Iterator[Document]:
     for number, line in enumerate(_read_text(path).splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}, line {number}: not valid JSON ({error.msg})") from error
+        record = parse_json_line(path, number, line)
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise ValueError(
                 f"{path}, line {number}: expected a JSON object with a string 'text' field"

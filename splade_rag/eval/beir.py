@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from splade_rag.documents import Document, read_documents
+from splade_rag.documents import Document, parse_json_line, read_documents
 
 __all__ = ["BeirData", "Qrels", "load_beir", "read_qrels", "read_queries"]
 
@@ -116,10 +115,7 @@ def read_queries(path: Path) -> dict[str, str]:
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}, line {number}: not valid JSON ({error.msg})") from error
+            record = parse_json_line(path, number, line)
             if (
                 not isinstance(record, dict)
                 or not isinstance(record.get("text"), str)

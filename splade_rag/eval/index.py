@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from splade_rag.bm25 import Bm25Encoder, Bm25Settings
+from splade_rag.bm25 import Bm25Settings
 from splade_rag.eval.beir import BeirData
 from splade_rag.models import (
     cache_folder,
@@ -109,10 +109,8 @@ class EvalIndex:
         self.device = device
         self._encoder: SpladeEncoder | None = None
         self._dense: DenseEncoder | None = None
-        lengths = Bm25Encoder().document_length
-        average = float(np.mean([lengths(d.text) for d in data.documents]))
-        self.bm25 = Bm25Settings(
-            k=self.settings.bm25_k, b=self.settings.bm25_b, avg_len=round(average, 2)
+        self.bm25 = Bm25Settings.for_corpus(
+            [d.text for d in data.documents], k=self.settings.bm25_k, b=self.settings.bm25_b
         )
         key = {
             "format": CACHE_FORMAT,

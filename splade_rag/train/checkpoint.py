@@ -124,16 +124,22 @@ def save_checkpoint(lm: MaskedLM, output: Path, step: int, pooling: str, state: 
     return folder
 
 
-def latest_checkpoint(output: Path) -> tuple[Path, int] | None:
-    """The newest complete checkpoint and its step, if any."""
+def _checkpoints(output: Path) -> list[tuple[int, Path]]:
+    """The complete checkpoints as (step, folder), oldest first."""
     found = []
     for folder in (output / CHECKPOINTS).glob("step-*"):
         match = _STEP.search(folder.name)
         if match and (folder / STATE_FILE).is_file():
             found.append((int(match.group(1)), folder))
+    return sorted(found)
+
+
+def latest_checkpoint(output: Path) -> tuple[Path, int] | None:
+    """The newest complete checkpoint and its step, if any."""
+    found = _checkpoints(output)
     if not found:
         return None
-    step, folder = max(found)
+    step, folder = found[-1]
     return folder, step
 
 
@@ -146,11 +152,7 @@ def load_state(folder: Path) -> Any:
 
 def prune_checkpoints(output: Path, keep: int) -> None:
     """Delete all but the `keep` newest checkpoints."""
-    folders = sorted(
-        (int(m.group(1)), f)
-        for f in (output / CHECKPOINTS).glob("step-*")
-        if (m := _STEP.search(f.name))
-    )
+    folders = _checkpoints(output)
     for _, folder in folders[: max(0, len(folders) - keep)]:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -10,12 +10,12 @@ which needs the ids of a BEIR folder.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from splade_rag.documents import parse_json_line
 from splade_rag.eval.beir import load_beir, read_qrels, read_queries
 
 __all__ = ["Batch", "TrainingData", "batches", "load_training_data", "read_teacher_scores"]
@@ -60,9 +60,11 @@ class Batch:
 
     def excluded(self, data: TrainingData) -> list[list[bool]]:
         """`[query][document]`: True where the document is one of that query's positives."""
-        return [
-            [doc in set(data.positives[q]) for doc in self.document_ids] for q in self.query_ids
-        ]
+        rows = []
+        for query in self.query_ids:
+            positives = set(data.positives[query])
+            rows.append([doc in positives for doc in self.document_ids])
+        return rows
 
 
 def load_training_data(source: str | Path, split: str = "train") -> TrainingData:
@@ -212,10 +214,7 @@ def _triple(path: Path, number: int, line: str) -> tuple[str, str, list[str]]:
     """The query, the positive and the negatives of one triples line."""
     where = f"{path}, line {number}"
     if line.lstrip().startswith("{"):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{where}: not valid JSON ({error.msg})") from error
+        record = parse_json_line(path, number, line)
         query, positive = record.get("query"), record.get("positive")
         found = record.get("negatives", [])
         if not isinstance(query, str) or not isinstance(positive, str):

@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Literal, get_args
 
-import numpy as np
 from tqdm.auto import tqdm
 
-from splade_rag.bm25 import Bm25Encoder, Bm25Settings
+from splade_rag.bm25 import Bm25Settings
 from splade_rag.documents import Document
 from splade_rag.qdrant.schema import Schema
 from splade_rag.train.data import TrainingData
@@ -53,9 +52,8 @@ def mine_negatives(
     documents = [Document(text, id=doc_id) for doc_id, text in data.documents.items()]
     if miner == "bm25":
         schema = Schema(sparse=None, dense=None)
-        lengths = Bm25Encoder().document_length
-        average = float(np.mean([lengths(d.text) for d in documents]))
-        bm25: bool | Bm25Settings = Bm25Settings(k=0.9, b=0.4, avg_len=round(average, 2))
+        texts = list(data.documents.values())
+        bm25: bool | Bm25Settings = Bm25Settings.for_corpus(texts, k=0.9, b=0.4)
     else:
         schema, bm25 = Schema(bm25=None, dense=None), False
     mode: Literal["bm25", "sparse"] = "bm25" if miner == "bm25" else "sparse"

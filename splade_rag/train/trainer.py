@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
-from splade_rag.models import load_masked_lm, saved_settings
+from splade_rag.models import MaskedLM, load_masked_lm, saved_settings
 from splade_rag.pooling import Pooling, check_pooling
 from splade_rag.runner import resolve_device
 from splade_rag.train import checkpoint
@@ -142,10 +142,9 @@ def train(
 
     last = trainer.run(out, start_step, record, show_progress)
     checkpoint.save_model(lm, out, pooling)
-    record["step"] = config.steps
-    record["seconds"] = round(time.perf_counter() - started, 1)
-    checkpoint.write_training(out, record)
-    return TrainingResult(out, config.steps, time.perf_counter() - started, last)
+    seconds = time.perf_counter() - started
+    checkpoint.write_training(out, {**record, "step": config.steps, "seconds": round(seconds, 1)})
+    return TrainingResult(out, config.steps, seconds, last)
 
 
 class _Trainer:
@@ -153,7 +152,7 @@ class _Trainer:
 
     def __init__(
         self,
-        lm: Any,
+        lm: MaskedLM,
         data: TrainingData,
         config: TrainingConfig,
         pooling: Pooling,
@@ -238,7 +237,7 @@ class _Trainer:
                     checkpoint.save_checkpoint(self.lm, out, step, self.pooling, self.state())
                     checkpoint.prune_checkpoints(out, config.keep_checkpoints)
                     checkpoint.write_training(out, {**record, "step": step})
-        self.lm.model.eval()
+        self.lm.model.eval()  # type: ignore[no-untyped-call]
         return figures
 
     def _backward(self, batch: Batch, step: int) -> dict[str, float]:
